@@ -1,0 +1,1 @@
+"""Command-line interface: click commands, one module per command (see ``main.py``)."""

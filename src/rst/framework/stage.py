@@ -1,0 +1,434 @@
+"""The ``Stage`` base class: every table of every layer is built through :meth:`Stage.run`.
+
+A subclass declares *what* (layer, table, granularity, contract, version,
+inputs) and implements :meth:`Stage.transform`; the base class owns *how* a
+partition is produced, identically for every stage:
+
+lock → sweep stale staging → resolve inputs → up-to-date check → stage outside
+the table → ``transform()`` batch by batch → contract check → Parquet parts →
+manifest → ``_SUCCESS`` → fsync → atomic swap.
+
+So every partition is idempotent (skipped while its inputs, stage version,
+parameters and contract are unchanged), atomic (readers see the old or the new
+partition, never a mix), contract-checked and traceable (``_MANIFEST.json``).
+Any exception escaping ``transform()`` becomes a :class:`StageError` naming
+layer, table and partition, chained from the cause; the previous partition, if
+any, is left untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, ClassVar, final
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from rst.errors import InputMissing, PartitionLocked, RstError, StageError
+from rst.framework.commit import fsync_tree, new_staging_dir, remove_partition, swap_in, sweep_staging
+from rst.framework.contract import Contract, load_contract
+from rst.framework.hashing import sha256_file
+from rst.framework.lake import Lake, Layer
+from rst.framework.lock import PartitionLock
+from rst.framework.manifest import InputFile, Manifest, OutputFile, read_manifest, write_manifest_and_success
+from rst.framework.partition import Granularity, Partition, PartitionKey, keys_for_dates
+
+ROWS_PER_FILE = 8_000_000
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3, "write_statistics": True}
+
+
+@dataclass(frozen=True)
+class RawInput:
+    """A raw-zone file a partition reads (absolute path)."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class PartitionInput:
+    """An upstream partition a partition reads; it must be complete."""
+
+    partition: Partition
+
+
+Input = RawInput | PartitionInput
+
+
+class Outcome(StrEnum):
+    """What :meth:`Stage.run` did with one partition."""
+
+    BUILT = "built"
+    SKIPPED = "skipped"
+    NO_INPUT = "no-input"
+    FAILED = "failed"
+
+
+class PartitionState(StrEnum):
+    """What ``rst status`` says of one partition."""
+
+    DONE = "done"
+    MISSING = "missing"
+    STALE = "stale"
+    FAILED = "failed"
+
+
+@dataclass
+class PartitionResult:
+    """The outcome of one partition run, as the runner reports it."""
+
+    partition: Partition
+    outcome: Outcome
+    rows_in: int = 0
+    rows_out: int = 0
+    rows_quarantined: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class StageContext:
+    """What ``transform()`` gets: the partition, resolved inputs, and counters it may bump."""
+
+    lake: Lake
+    partition: Partition
+    params: Mapping[str, Any]
+    inputs: list[Input]
+    rows_in: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    _quarantine: list[pa.Table] = field(default_factory=list)
+
+    def count(self, name: str, n: int) -> None:
+        """Add ``n`` to a named counter recorded in the manifest (e.g. ``spreads_filtered``)."""
+        self.counts[name] = self.counts.get(name, 0) + int(n)
+
+    def quarantine(self, rows: pa.Table) -> None:
+        """Set rows aside in the quarantine table; ``rows`` must carry a ``reason`` column."""
+        if rows.num_rows:
+            self._quarantine.append(rows)
+
+    @property
+    def quarantined_rows(self) -> int:
+        return sum(t.num_rows for t in self._quarantine)
+
+    def raw_paths(self) -> list[Path]:
+        return [i.path for i in self.inputs if isinstance(i, RawInput)]
+
+    def upstream_dirs(self) -> list[Path]:
+        return [i.partition.path(self.lake) for i in self.inputs if isinstance(i, PartitionInput)]
+
+
+class Stage(ABC):
+    """Base of every stage: one output table, one partition per run.
+
+    Subclasses set ``layer``, ``table``, ``granularity`` (and ``version``, bumped
+    whenever the output for the same inputs would change), optionally
+    ``quarantine_table``, and implement :meth:`inputs` and :meth:`transform`.
+    """
+
+    layer: ClassVar[Layer]
+    table: ClassVar[str]
+    granularity: ClassVar[Granularity] = Granularity.DAY
+    version: ClassVar[str] = "1"
+    quarantine_table: ClassVar[str | None] = None
+
+    def __init__(self, lake: Lake, symbol: str, params: Mapping[str, Any] | None = None) -> None:
+        self.lake = lake
+        self.symbol = symbol
+        self.params: dict[str, Any] = dict(params or {})
+
+    # ---- what a subclass declares -------------------------------------------------
+    @abstractmethod
+    def inputs(self, key: PartitionKey) -> list[Input]:
+        """The inputs of one partition; empty means there is nothing to build."""
+
+    @abstractmethod
+    def transform(self, ctx: StageContext) -> Iterable[pa.Table | pa.RecordBatch]:
+        """Yield the partition's rows in batches (bounded memory); pure in inputs and params."""
+
+    @property
+    def contract(self) -> Contract:
+        return load_contract(self.layer.value, self.table)
+
+    def keys_for_dates(self, dates: Iterable[dt.date]) -> list[PartitionKey]:
+        """The partitions holding ``dates`` (override to drop dates that can hold no data)."""
+        return keys_for_dates(self.granularity, dates)
+
+    def existing_keys(self) -> list[PartitionKey]:
+        """Keys of the complete partitions of this table, sorted."""
+        root = self.lake.table_dir(self.layer, self.symbol, self.table)
+        if not root.is_dir():
+            return []
+        keys = []
+        for child in root.iterdir():
+            if child.name.startswith(f"{self.granularity.value}=") and read_manifest(child) is not None:
+                keys.append(PartitionKey.parse(child.name))
+        return sorted(keys)
+
+    # ---- what the base class guarantees -------------------------------------------
+    def partition(self, key: PartitionKey) -> Partition:
+        return Partition(self.layer, self.symbol, self.table, key)
+
+    @property
+    def name(self) -> str:
+        return f"{type(self).__module__}.{type(self).__qualname__}"
+
+    @final
+    def run(self, key: PartitionKey, *, force: bool = False, lock_timeout: float | None = None) -> PartitionResult:
+        """Build one partition unless it is up to date; see the module docstring.
+
+        Raises
+        ------
+        PartitionLocked
+            When ``lock_timeout`` expires while another process writes the partition.
+        StageError
+            When anything else fails; the previous partition is left intact.
+        """
+        partition = self.partition(key)
+        started = time.monotonic()
+        try:
+            with PartitionLock(self.lake, partition, timeout=lock_timeout):
+                sweep_staging(self.lake, partition)
+                inputs = self.inputs(key)
+                if not inputs:
+                    return PartitionResult(partition, Outcome.NO_INPUT)
+                previous = read_manifest(partition.path(self.lake))
+                files = self._input_files(inputs, previous)
+                if not force and previous is not None and previous.lineage_key() == self._lineage_key(files):
+                    return PartitionResult(partition, Outcome.SKIPPED, rows_out=previous.rows_out)
+                manifest = self._build(partition, inputs, files)
+        except PartitionLocked:
+            raise
+        except Exception as exc:
+            error = StageError(self.layer.value, self.table, key.dirname, exc)
+            self._record_failure(partition, error)
+            raise error from exc
+        self._clear_failure(partition)
+        return PartitionResult(
+            partition,
+            Outcome.BUILT,
+            rows_in=manifest.rows_in,
+            rows_out=manifest.rows_out,
+            rows_quarantined=manifest.rows_quarantined,
+            seconds=time.monotonic() - started,
+        )
+
+    def state(self, key: PartitionKey) -> tuple[PartitionState, str]:
+        """The partition's state and a one-line reason, computed from the lake alone."""
+        partition = self.partition(key)
+        failure = self._failure_path(partition)
+        if failure.exists():
+            return PartitionState.FAILED, json.loads(failure.read_text())["error"]
+        manifest = read_manifest(partition.path(self.lake))
+        if manifest is None:
+            return PartitionState.MISSING, "no complete partition"
+        try:
+            inputs = self.inputs(key)
+            files = self._input_files(inputs, manifest)
+        except RstError as exc:
+            return PartitionState.STALE, str(exc)
+        reason = _stale_reason(manifest, self._lineage_key(files))
+        return (PartitionState.STALE, reason) if reason else (PartitionState.DONE, "")
+
+    def invalidate(self, key: PartitionKey) -> bool:
+        """Remove a partition (readers never see it half-deleted); the next run rebuilds it."""
+        partition = self.partition(key)
+        with PartitionLock(self.lake, partition):
+            removed = remove_partition(self.lake, partition.path(self.lake))
+            if self.quarantine_table:
+                q = Partition(self.layer, self.symbol, self.quarantine_table, key)
+                remove_partition(self.lake, q.path(self.lake))
+        return removed
+
+    # ---- internals -----------------------------------------------------------------
+    def _lineage_key(self, files: list[InputFile]) -> tuple[Any, ...]:
+        return (
+            self.version,
+            json.dumps(self.params, sort_keys=True),
+            self.contract.fingerprint,
+            tuple(sorted((f.path, f.sha256) for f in files)),
+        )
+
+    def _input_files(self, inputs: list[Input], previous: Manifest | None) -> list[InputFile]:
+        known = {i.path: i for i in previous.inputs} if previous else {}
+        files: list[InputFile] = []
+        for item in inputs:
+            if isinstance(item, RawInput):
+                files.append(_raw_input_file(self.lake, item.path, known))
+            else:
+                upstream_dir = item.partition.path(self.lake)
+                upstream = read_manifest(upstream_dir)
+                if upstream is None:
+                    raise InputMissing(upstream_dir, f"run {item.partition.layer.value} for it first")
+                base = self.lake.relative(upstream_dir)
+                files.extend(InputFile(f"{base}/{o.path}", o.size, o.sha256) for o in upstream.outputs)
+        return files
+
+    def _build(self, partition: Partition, inputs: list[Input], files: list[InputFile]) -> Manifest:
+        started_at = _now()
+        t0 = time.monotonic()
+        ctx = StageContext(self.lake, partition, self.params, inputs)
+        contract = self.contract
+        staging = new_staging_dir(self.lake, partition)
+        try:
+            outputs = _write_parts(staging, contract, partition.label, self.transform(ctx))
+            rows_out = sum(o.rows for o in outputs)
+            self._commit_quarantine(partition, ctx, files)
+            manifest = Manifest(
+                layer=self.layer.value,
+                table=self.table,
+                symbol=self.symbol,
+                partition=partition.key.dirname,
+                stage=self.name,
+                stage_version=self.version,
+                params=self.params,
+                inputs=files,
+                outputs=outputs,
+                schema_fingerprint=contract.fingerprint,
+                rows_in=ctx.rows_in,
+                rows_out=rows_out,
+                rows_quarantined=ctx.quarantined_rows,
+                counts=dict(sorted(ctx.counts.items())),
+                started_at=started_at,
+                finished_at=_now(),
+                seconds=round(time.monotonic() - t0, 6),
+            )
+            write_manifest_and_success(staging, manifest)
+            fsync_tree(staging)
+            swap_in(self.lake, staging, partition.path(self.lake))
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+        return manifest
+
+    def _commit_quarantine(self, partition: Partition, ctx: StageContext, files: list[InputFile]) -> None:
+        """Write the quarantine partition (or clear an old one) before the main partition commits."""
+        if not self.quarantine_table:
+            return
+        q = Partition(self.layer, self.symbol, self.quarantine_table, partition.key)
+        target = q.path(self.lake)
+        if not ctx._quarantine:
+            remove_partition(self.lake, target)
+            return
+        contract = load_contract(self.layer.value, self.quarantine_table)
+        staging = new_staging_dir(self.lake, q)
+        try:
+            outputs = _write_parts(staging, contract, q.label, iter(ctx._quarantine))
+            rows = sum(o.rows for o in outputs)
+            manifest = Manifest(
+                layer=self.layer.value,
+                table=self.quarantine_table,
+                symbol=self.symbol,
+                partition=q.key.dirname,
+                stage=self.name,
+                stage_version=self.version,
+                params=self.params,
+                inputs=files,
+                outputs=outputs,
+                schema_fingerprint=contract.fingerprint,
+                rows_in=ctx.rows_in,
+                rows_out=rows,
+                rows_quarantined=rows,
+                started_at=_now(),
+                finished_at=_now(),
+            )
+            write_manifest_and_success(staging, manifest)
+            fsync_tree(staging)
+            swap_in(self.lake, staging, target)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+
+    def _failure_path(self, partition: Partition) -> Path:
+        slug = partition.slug
+        return self.lake.internal("failures") / slug.parent / f"{slug.name}.json"
+
+    def _record_failure(self, partition: Partition, error: StageError) -> None:
+        path = self._failure_path(partition)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"partition": partition.label, "error": str(error), "at": _now()}
+        path.write_text(json.dumps(record) + "\n")
+
+    def _clear_failure(self, partition: Partition) -> None:
+        self._failure_path(partition).unlink(missing_ok=True)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _raw_input_file(lake: Lake, path: Path, known: dict[str, InputFile]) -> InputFile:
+    """Describe a raw input; re-hash only when size or mtime differ from the last manifest."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise InputMissing(path, "raw file listed in the catalogue is gone") from None
+    rel = lake.relative(path)
+    prior = known.get(rel)
+    if prior is not None and prior.size == st.st_size and prior.mtime_ns == st.st_mtime_ns:
+        return prior
+    return InputFile(rel, st.st_size, sha256_file(path), st.st_mtime_ns)
+
+
+def _stale_reason(manifest: Manifest, current: tuple[Any, ...]) -> str:
+    version, params, fingerprint, inputs = current
+    if manifest.stage_version != version:
+        return f"stage version {manifest.stage_version} -> {version}"
+    if json.dumps(manifest.params, sort_keys=True) != params:
+        return "parameters changed"
+    if manifest.schema_fingerprint != fingerprint:
+        return "contract changed"
+    old = {(i.path, i.sha256) for i in manifest.inputs}
+    new = set(inputs)
+    if old != new:
+        changed = sorted({p for p, _ in old ^ new})
+        return f"inputs changed: {', '.join(changed[:3])}" + (" …" if len(changed) > 3 else "")
+    return ""
+
+
+def _write_parts(
+    staging: Path, contract: Contract, label: str, batches: Iterable[pa.Table | pa.RecordBatch]
+) -> list[OutputFile]:
+    """Write conforming batches as ``part-NNNNN.parquet`` files of at most ROWS_PER_FILE rows."""
+    outputs: list[OutputFile] = []
+    writer: pq.ParquetWriter | None = None
+    rows_in_file = 0
+
+    def close() -> None:
+        nonlocal writer
+        if writer is not None:
+            writer.close()
+            path = staging / f"part-{len(outputs):05d}.parquet"
+            outputs.append(OutputFile(path.name, rows_in_file, path.stat().st_size, sha256_file(path)))
+            writer = None
+
+    for batch in _iter_conformed(contract, label, batches):
+        if batch.num_rows == 0:
+            continue
+        if writer is not None and rows_in_file + batch.num_rows > ROWS_PER_FILE:
+            close()
+        if writer is None:
+            writer = pq.ParquetWriter(staging / f"part-{len(outputs):05d}.parquet", contract.arrow_schema, **PARQUET_OPTIONS)
+            rows_in_file = 0
+        writer.write_table(batch)
+        rows_in_file += batch.num_rows
+    close()
+    if not outputs:  # an empty partition is still a partition: one file with the schema
+        path = staging / "part-00000.parquet"
+        pq.write_table(contract.arrow_schema.empty_table(), path, **PARQUET_OPTIONS)
+        outputs.append(OutputFile(path.name, 0, path.stat().st_size, sha256_file(path)))
+    return outputs
+
+
+def _iter_conformed(
+    contract: Contract, label: str, batches: Iterable[pa.Table | pa.RecordBatch]
+) -> Iterator[pa.Table]:
+    for batch in batches:
+        yield contract.conform(batch, label)
