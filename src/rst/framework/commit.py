@@ -110,7 +110,11 @@ def swap_in(lake: Lake, staging: Path, target: Path) -> None:
         shutil.rmtree(to_trash(lake, staging), ignore_errors=True)
     else:
         old = to_trash(lake, target)
-        os.rename(staging, target)
+        try:
+            os.rename(staging, target)
+        except BaseException:
+            os.rename(old, target)  # put the old partition back rather than lose it in the trash
+            raise
         shutil.rmtree(old, ignore_errors=True)
     fsync_path(target.parent)
 

@@ -109,7 +109,7 @@ class Contract:
                     self.table, partition, spec.name, f"{spec.avro} (not null)", f"{column.null_count} nulls"
                 )
             if column.type != spec.arrow_type:
-                column = column.cast(spec.arrow_type)
+                column = _cast(column, spec.arrow_type)
             columns.append(column)
         return pa.Table.from_arrays(columns, schema=self.arrow_schema)
 
@@ -118,6 +118,22 @@ def _is_stringlike(t: pa.DataType) -> bool:
     if pa.types.is_dictionary(t):
         return _is_stringlike(t.value_type)
     return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+def _cast(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+    """Cast a compatible column; string-likes Arrow cannot cast directly (views, dictionaries of views) are decoded first."""
+    try:
+        return column.cast(target)
+    except pa.ArrowNotImplementedError:
+        if not _is_stringlike(target):
+            raise
+    chunks = []
+    for chunk in column.chunks:
+        if pa.types.is_dictionary(chunk.type):
+            values = chunk.dictionary.cast(pa.large_string())
+            chunk = pa.DictionaryArray.from_arrays(chunk.indices, values).dictionary_decode()
+        chunks.append(chunk.cast(pa.large_string()))
+    return pa.chunked_array(chunks, pa.large_string()).cast(target)
 
 
 def _compatible(expected: pa.DataType, actual: pa.DataType) -> bool:

@@ -24,7 +24,12 @@ SCHEMA_VERSION = 1
 
 @dataclass(frozen=True)
 class InputFile:
-    """One input: ``path`` relative to the lake root; ``mtime_ns`` lets the cheap up-to-date check skip re-hashing."""
+    """One input: ``path`` relative to the lake root.
+
+    ``mtime_ns`` lets the cheap up-to-date check skip re-hashing an unchanged raw file; 0 means
+    "do not trust the mtime, re-hash" (upstream partitions, and raw files modified too recently
+    when they were hashed).
+    """
 
     path: str
     size: int

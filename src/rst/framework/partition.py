@@ -24,6 +24,9 @@ class Granularity(StrEnum):
     DAY = "dt"
     MONTH = "month"
     YEAR = "year"
+    ALL = "span"
+    """One partition for the whole table (``span=all``): for outputs where any new day
+    can change every row, such as a back-adjusted continuous series."""
 
 
 @dataclass(frozen=True, order=True)
@@ -44,6 +47,8 @@ class PartitionKey:
             return cls(granularity, day.isoformat())
         if granularity is Granularity.MONTH:
             return cls(granularity, f"{day.year:04d}-{day.month:02d}")
+        if granularity is Granularity.ALL:
+            return cls(granularity, "all")
         return cls(granularity, f"{day.year:04d}")
 
     @classmethod
@@ -60,6 +65,10 @@ class PartitionKey:
 
     @property
     def start(self) -> dt.date:
+        if self.granularity is Granularity.ALL:
+            if self.value != "all":
+                raise ValueError(f"span partition must be 'all', got {self.value!r}")
+            return dt.date.min
         if self.granularity is Granularity.DAY:
             return dt.date.fromisoformat(self.value)
         if self.granularity is Granularity.MONTH:
@@ -70,6 +79,8 @@ class PartitionKey:
     @property
     def end(self) -> dt.date:
         start = self.start
+        if self.granularity is Granularity.ALL:
+            return dt.date.max
         if self.granularity is Granularity.DAY:
             return start + dt.timedelta(days=1)
         if self.granularity is Granularity.MONTH:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import time
 from abc import ABC, abstractmethod
@@ -43,6 +44,7 @@ from rst.framework.partition import Granularity, Partition, PartitionKey, keys_f
 
 ROWS_PER_FILE = 8_000_000
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3, "write_statistics": True}
+RACY_NS = 100_000_000  # an input mtime this close to (or after) the moment we stat it is not trusted
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,14 @@ class Stage(ABC):
         """The partitions holding ``dates`` (override to drop dates that can hold no data)."""
         return keys_for_dates(self.granularity, dates)
 
+    def available_keys(self) -> list[PartitionKey]:
+        """Every partition the current inputs allow (what a run without dates builds).
+
+        The default is the partitions that already exist; stages reading raw files or
+        upstream tables override it.
+        """
+        return self.existing_keys()
+
     def existing_keys(self) -> list[PartitionKey]:
         """Keys of the complete partitions of this table, sorted."""
         root = self.lake.table_dir(self.layer, self.symbol, self.table)
@@ -193,24 +203,40 @@ class Stage(ABC):
         """
         partition = self.partition(key)
         started = time.monotonic()
+        lock = PartitionLock(self.lake, partition, timeout=lock_timeout)
         try:
-            with PartitionLock(self.lake, partition, timeout=lock_timeout):
-                sweep_staging(self.lake, partition)
-                inputs = self.inputs(key)
-                if not inputs:
-                    return PartitionResult(partition, Outcome.NO_INPUT)
-                previous = read_manifest(partition.path(self.lake))
-                files = self._input_files(inputs, previous)
-                if not force and previous is not None and previous.lineage_key() == self._lineage_key(files):
-                    return PartitionResult(partition, Outcome.SKIPPED, rows_out=previous.rows_out)
-                manifest = self._build(partition, inputs, files)
+            lock.acquire()
         except PartitionLocked:
             raise
+        except Exception as exc:
+            raise StageError(self.layer.value, self.table, key.dirname, exc) from exc
+        try:
+            # the failure record is written and cleared under the lock, so a concurrent
+            # writer's outcome can never be overwritten by a stale one
+            sweep_staging(self.lake, partition)
+            if self.quarantine_table:
+                sweep_staging(self.lake, self._quarantine_partition(key))
+            inputs = self.inputs(key)
+            if not inputs:
+                return PartitionResult(partition, Outcome.NO_INPUT)
+            previous = read_manifest(partition.path(self.lake))
+            files = self._input_files(inputs, previous)
+            if (
+                not force
+                and previous is not None
+                and previous.lineage_key() == self._lineage_key(files)
+                and not self._quarantine_stale(key, previous)
+            ):
+                self._clear_failure(partition)
+                return PartitionResult(partition, Outcome.SKIPPED, rows_out=previous.rows_out)
+            manifest = self._build(partition, inputs, files)
+            self._clear_failure(partition)
         except Exception as exc:
             error = StageError(self.layer.value, self.table, key.dirname, exc)
             self._record_failure(partition, error)
             raise error from exc
-        self._clear_failure(partition)
+        finally:
+            lock.release()
         return PartitionResult(
             partition,
             Outcome.BUILT,
@@ -225,7 +251,10 @@ class Stage(ABC):
         partition = self.partition(key)
         failure = self._failure_path(partition)
         if failure.exists():
-            return PartitionState.FAILED, json.loads(failure.read_text())["error"]
+            try:
+                return PartitionState.FAILED, str(json.loads(failure.read_text())["error"])
+            except (OSError, ValueError, KeyError, TypeError):
+                return PartitionState.FAILED, f"unreadable failure record {failure}"
         manifest = read_manifest(partition.path(self.lake))
         if manifest is None:
             return PartitionState.MISSING, "no complete partition"
@@ -234,7 +263,7 @@ class Stage(ABC):
             files = self._input_files(inputs, manifest)
         except RstError as exc:
             return PartitionState.STALE, str(exc)
-        reason = _stale_reason(manifest, self._lineage_key(files))
+        reason = _stale_reason(manifest, self._lineage_key(files)) or self._quarantine_stale(key, manifest)
         return (PartitionState.STALE, reason) if reason else (PartitionState.DONE, "")
 
     def invalidate(self, key: PartitionKey) -> bool:
@@ -243,8 +272,7 @@ class Stage(ABC):
         with PartitionLock(self.lake, partition):
             removed = remove_partition(self.lake, partition.path(self.lake))
             if self.quarantine_table:
-                q = Partition(self.layer, self.symbol, self.quarantine_table, key)
-                remove_partition(self.lake, q.path(self.lake))
+                remove_partition(self.lake, self._quarantine_partition(key).path(self.lake))
         return removed
 
     # ---- internals -----------------------------------------------------------------
@@ -277,10 +305,11 @@ class Stage(ABC):
         ctx = StageContext(self.lake, partition, self.params, inputs)
         contract = self.contract
         staging = new_staging_dir(self.lake, partition)
+        q_staging: Path | None = None
         try:
             outputs = _write_parts(staging, contract, partition.label, self.transform(ctx))
             rows_out = sum(o.rows for o in outputs)
-            self._commit_quarantine(partition, ctx, files)
+            q_staging = self._stage_quarantine(partition, ctx, files)
             manifest = Manifest(
                 layer=self.layer.value,
                 table=self.table,
@@ -302,26 +331,36 @@ class Stage(ABC):
             )
             write_manifest_and_success(staging, manifest)
             fsync_tree(staging)
+            # Both partitions are complete on disk; swap the quarantine first, the main partition
+            # last. A crash between the two is repaired by the next run (``_quarantine_stale``).
+            if self.quarantine_table:
+                q_target = self._quarantine_partition(partition.key).path(self.lake)
+                if q_staging is None:
+                    remove_partition(self.lake, q_target)
+                else:
+                    swap_in(self.lake, q_staging, q_target)
             swap_in(self.lake, staging, partition.path(self.lake))
         finally:
-            if staging.exists():
-                shutil.rmtree(staging, ignore_errors=True)
+            for leftover in (staging, q_staging):
+                if leftover is not None and leftover.exists():
+                    shutil.rmtree(leftover, ignore_errors=True)
         return manifest
 
-    def _commit_quarantine(self, partition: Partition, ctx: StageContext, files: list[InputFile]) -> None:
-        """Write the quarantine partition (or clear an old one) before the main partition commits."""
-        if not self.quarantine_table:
-            return
-        q = Partition(self.layer, self.symbol, self.quarantine_table, partition.key)
-        target = q.path(self.lake)
-        if not ctx._quarantine:
-            remove_partition(self.lake, target)
-            return
+    def _quarantine_partition(self, key: PartitionKey) -> Partition:
+        assert self.quarantine_table is not None
+        return Partition(self.layer, self.symbol, self.quarantine_table, key)
+
+    def _stage_quarantine(self, partition: Partition, ctx: StageContext, files: list[InputFile]) -> Path | None:
+        """Write the quarantine partition into a staging dir (complete, fsynced); None when nothing was set aside."""
+        if not self.quarantine_table or not ctx._quarantine:
+            return None
+        q = self._quarantine_partition(partition.key)
         contract = load_contract(self.layer.value, self.quarantine_table)
         staging = new_staging_dir(self.lake, q)
         try:
             outputs = _write_parts(staging, contract, q.label, iter(ctx._quarantine))
             rows = sum(o.rows for o in outputs)
+            now = _now()
             manifest = Manifest(
                 layer=self.layer.value,
                 table=self.quarantine_table,
@@ -336,25 +375,52 @@ class Stage(ABC):
                 rows_in=ctx.rows_in,
                 rows_out=rows,
                 rows_quarantined=rows,
-                started_at=_now(),
-                finished_at=_now(),
+                started_at=now,
+                finished_at=now,
             )
             write_manifest_and_success(staging, manifest)
             fsync_tree(staging)
-            swap_in(self.lake, staging, target)
-        finally:
-            if staging.exists():
-                shutil.rmtree(staging, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return staging
+
+    def _quarantine_stale(self, key: PartitionKey, manifest: Manifest) -> str:
+        """Why the quarantine partition does not belong to the main partition's ``manifest`` ("" when it does)."""
+        if not self.quarantine_table:
+            return ""
+        target = self._quarantine_partition(key).path(self.lake)
+        if manifest.rows_quarantined == 0:
+            return "quarantine partition left over" if target.exists() else ""
+        q = read_manifest(target)
+        if q is None:
+            return "quarantine partition missing"
+        fingerprint = load_contract(self.layer.value, self.quarantine_table).fingerprint
+        if (
+            q.stage_version != manifest.stage_version
+            or json.dumps(q.params, sort_keys=True) != json.dumps(manifest.params, sort_keys=True)
+            or {(i.path, i.sha256) for i in q.inputs} != {(i.path, i.sha256) for i in manifest.inputs}
+            or q.rows_out != manifest.rows_quarantined
+            or q.schema_fingerprint != fingerprint
+        ):
+            return "quarantine partition out of date"
+        return ""
 
     def _failure_path(self, partition: Partition) -> Path:
         slug = partition.slug
         return self.lake.internal("failures") / slug.parent / f"{slug.name}.json"
 
     def _record_failure(self, partition: Partition, error: StageError) -> None:
+        """Best effort (the StageError matters more): write the record whole or not at all."""
         path = self._failure_path(partition)
-        path.parent.mkdir(parents=True, exist_ok=True)
         record = {"partition": partition.label, "error": str(error), "at": _now()}
-        path.write_text(json.dumps(record) + "\n")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(record) + "\n")
+            os.replace(tmp, path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
 
     def _clear_failure(self, partition: Partition) -> None:
         self._failure_path(partition).unlink(missing_ok=True)
@@ -365,16 +431,24 @@ def _now() -> str:
 
 
 def _raw_input_file(lake: Lake, path: Path, known: dict[str, InputFile]) -> InputFile:
-    """Describe a raw input; re-hash only when size or mtime differ from the last manifest."""
+    """Describe a raw input; re-hash only when size or mtime differ from the last manifest.
+
+    The (size, mtime) shortcut is trusted only for an mtime safely older than the moment we
+    looked (``RACY_NS``): a rewrite within the same timestamp tick (coarse kernel clocks, FAT,
+    some network filesystems) would otherwise keep the same mtime and go unseen. Such a
+    "racy" file is recorded with ``mtime_ns = 0`` and re-hashed at every check, as git does.
+    """
+    now = time.time_ns()
     try:
         st = path.stat()
     except FileNotFoundError:
         raise InputMissing(path, "raw file listed in the catalogue is gone") from None
     rel = lake.relative(path)
     prior = known.get(rel)
-    if prior is not None and prior.size == st.st_size and prior.mtime_ns == st.st_mtime_ns:
+    if prior is not None and prior.mtime_ns and prior.size == st.st_size and prior.mtime_ns == st.st_mtime_ns:
         return prior
-    return InputFile(rel, st.st_size, sha256_file(path), st.st_mtime_ns)
+    trusted = st.st_mtime_ns < now - RACY_NS
+    return InputFile(rel, st.st_size, sha256_file(path), st.st_mtime_ns if trusted else 0)
 
 
 def _stale_reason(manifest: Manifest, current: tuple[Any, ...]) -> str:
@@ -409,17 +483,26 @@ def _write_parts(
             outputs.append(OutputFile(path.name, rows_in_file, path.stat().st_size, sha256_file(path)))
             writer = None
 
-    for batch in _iter_conformed(contract, label, batches):
-        if batch.num_rows == 0:
-            continue
-        if writer is not None and rows_in_file + batch.num_rows > ROWS_PER_FILE:
-            close()
-        if writer is None:
-            writer = pq.ParquetWriter(staging / f"part-{len(outputs):05d}.parquet", contract.arrow_schema, **PARQUET_OPTIONS)
-            rows_in_file = 0
-        writer.write_table(batch)
-        rows_in_file += batch.num_rows
-    close()
+    try:
+        for batch in _iter_conformed(contract, label, batches):
+            if batch.num_rows == 0:
+                continue
+            if writer is not None and rows_in_file + batch.num_rows > ROWS_PER_FILE:
+                close()
+            if writer is None:
+                path = staging / f"part-{len(outputs):05d}.parquet"
+                writer = pq.ParquetWriter(path, contract.arrow_schema, **PARQUET_OPTIONS)
+                rows_in_file = 0
+            writer.write_table(batch)
+            rows_in_file += batch.num_rows
+        close()
+    except BaseException:
+        if writer is not None:  # release the file; the caller discards the staging dir
+            try:
+                writer.close()
+            except Exception:
+                pass
+        raise
     if not outputs:  # an empty partition is still a partition: one file with the schema
         path = staging / "part-00000.parquet"
         pq.write_table(contract.arrow_schema.empty_table(), path, **PARQUET_OPTIONS)

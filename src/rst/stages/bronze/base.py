@@ -1,0 +1,101 @@
+"""What every bronze stage shares: raw-file selection, partition windows, available partitions.
+
+A bronze table is fed by the raw-zone files of one DBN schema for one parent.
+A partition reads the files whose metadata window overlaps its own UTC window,
+plus the parent's definition files from the year before (to tell outrights
+from spreads and to resolve raw symbols), so that a new nightly file makes only
+the partitions it can change stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+import polars as pl
+
+from rst.framework.lake import Layer
+from rst.framework.partition import Granularity, PartitionKey, keys_for_dates
+from rst.framework.sessions import CME, Session, session_bounds_utc, trading_date_expr
+from rst.framework.stage import Input, RawInput, Stage
+from rst.sources.raw_zone import RawFile, RawZone
+
+NS_PER_DAY = 86_400 * 10**9
+DEFINITION_LOOKBACK = dt.timedelta(days=400)
+"""Definition files this far before a partition are read too: contracts are listed up to ~13 months ahead."""
+
+
+def _utc_ns(day: dt.date) -> int:
+    return (day - dt.date(1970, 1, 1)).days * NS_PER_DAY
+
+
+class BronzeStage(Stage):
+    """Base of the bronze stages: one DBN schema of one parent into one table.
+
+    ``date_basis`` says how a record's partition date is derived from ``ts_event``:
+    ``"utc"`` (the UTC calendar date: GLBX daily bars and definitions) or
+    ``"session"`` (the exchange trading date). ``time_column`` is the timestamp that
+    places a record, the one Databento's request windows filter on: ``ts_recv`` where
+    the schema has it, else ``ts_event``.
+    """
+
+    layer = Layer.BRONZE
+    dbn_schema: ClassVar[str]
+    date_basis: ClassVar[str] = "session"
+    time_column: ClassVar[str] = "ts_recv"
+    needs_definitions: ClassVar[bool] = True
+    session: ClassVar[Session] = CME
+
+    # ---- windows -----------------------------------------------------------------
+    def window_ns(self, key: PartitionKey) -> tuple[int, int]:
+        """UTC ns [start, end) that can hold records of partition ``key``."""
+        if self.date_basis == "utc":
+            return _utc_ns(key.start), _utc_ns(key.end)
+        first, _ = session_bounds_utc(key.start, self.session)
+        _, last = session_bounds_utc(key.end - dt.timedelta(days=1), self.session)
+        return int(first.timestamp()) * 10**9, int(last.timestamp()) * 10**9
+
+    def date_expr(self, ts: pl.Expr) -> pl.Expr:
+        """The partition date of each record, from its UTC timestamp ``ts``."""
+        return ts.dt.date() if self.date_basis == "utc" else trading_date_expr(ts, self.session)
+
+    # ---- inputs ------------------------------------------------------------------
+    def raw_files(self, schema: str | None = None) -> list[RawFile]:
+        """The parent's raw files of ``schema`` (default: this stage's), oldest window first."""
+        files = RawZone(self.lake.root).files(schema=schema or self.dbn_schema, symbol=self.symbol)
+        return sorted(files, key=lambda f: (f.start_ns, f.path))
+
+    def inputs(self, key: PartitionKey) -> list[Input]:
+        lo, hi = self.window_ns(key)
+        data = [f for f in self.raw_files() if _overlaps(f, lo, hi)]
+        if not data:
+            return []
+        inputs: list[Input] = [RawInput(f.abspath(self.lake.root)) for f in data]
+        if self.needs_definitions:
+            def_lo = lo - int(DEFINITION_LOOKBACK.total_seconds()) * 10**9
+            inputs += [
+                RawInput(f.abspath(self.lake.root)) for f in self.raw_files("definition") if _overlaps(f, def_lo, hi)
+            ]
+        return inputs
+
+    def keys_for_dates(self, dates: list[dt.date]) -> list[PartitionKey]:  # type: ignore[override]
+        if self.granularity is Granularity.DAY and self.date_basis == "session":
+            dates = [d for d in dates if d.weekday() < 5]  # no CME trading date falls on a weekend
+        return keys_for_dates(self.granularity, dates)
+
+    def available_keys(self) -> list[PartitionKey]:
+        """Partitions whose window some raw file covers (by metadata start/end)."""
+        dates: set[dt.date] = set()
+        for f in self.raw_files():
+            first = dt.datetime.fromtimestamp(f.start_ns / 1e9, dt.UTC).date()
+            end_ns = f.end_ns if f.end_ns is not None else f.start_ns + NS_PER_DAY
+            last = dt.datetime.fromtimestamp((end_ns - 1) / 1e9, dt.UTC).date()
+            if self.date_basis == "session":
+                last += dt.timedelta(days=1)  # evening UTC belongs to the next trading date
+            dates.update(first + dt.timedelta(days=i) for i in range((last - first).days + 1))
+        return self.keys_for_dates(sorted(dates))
+
+
+def _overlaps(f: RawFile, lo: int, hi: int) -> bool:
+    end = f.end_ns if f.end_ns is not None else f.start_ns + NS_PER_DAY
+    return f.start_ns < hi and end > lo

@@ -1,0 +1,120 @@
+"""Silver OHLCV bars: bronze bars with their contract's definition as of the bar, local time, trading date.
+
+One silver table per bronze bar table (``ohlcv_1d``, ``ohlcv_1h``, ``ohlcv_1m``,
+``ohlcv_1s``), same name, same partitioning; a partition reads the bronze
+partition with the same key and the definition years it needs
+(:meth:`SilverStage.definition_inputs`).
+
+Columns: the bronze columns (prices int64 fixed-point 1e-9, ``ts_event`` UTC,
+``source_file``) plus ``ts_event_local`` (parent zone), ``trading_date``, the
+contract fields ``symbol`` (the definition's raw symbol), ``expiration``,
+``activation``, ``tick_size`` (``min_price_increment``), ``point_value``
+(``unit_of_measure_qty``), ``currency``, ``exchange``, ``asset`` and
+``definition_ts_recv`` (which publication was joined). Bars with no definition
+go to ``<table>_quarantine`` with the reason.
+
+Trading dates: GLBX ``ohlcv-1d`` bars are UTC calendar days (``ts_event`` 00:00
+UTC), so a daily bar's trading date is its UTC date; every other bar gets the
+exchange trading date of its ``ts_event`` (CME: 17:00-16:00 local, weekends
+to Monday). See ``docs/trading_dates.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import ClassVar
+
+import polars as pl
+import pyarrow as pa
+
+from rst.framework.partition import Granularity, PartitionKey
+from rst.framework.stage import Input, PartitionInput, StageContext
+from rst.stages.silver.asof import BAR_NS, NO_DEFINITION, join_definitions, with_asof_instant
+from rst.stages.silver.base import SilverStage, local_and_trading_date, read_definition_facts, read_inputs
+
+BRONZE_BAR_COLUMNS = [
+    "ts_event", "rtype", "publisher_id", "instrument_id", "symbol",
+    "open", "high", "low", "close", "volume", "source_file",
+]  # fmt: skip
+SILVER_BAR_COLUMNS = [
+    "ts_event", "ts_event_local", "trading_date", "rtype", "publisher_id", "instrument_id", "symbol",
+    "open", "high", "low", "close", "volume",
+    "expiration", "activation", "tick_size", "point_value", "currency", "exchange", "asset",
+    "definition_ts_recv", "source_file",
+]  # fmt: skip
+
+
+class SilverBarStage(SilverStage):
+    """Silver bars of one size; subclasses name the table, granularity and date basis."""
+
+    version = "1"
+    date_basis: ClassVar[str] = "session"
+
+    def inputs(self, key: PartitionKey) -> list[Input]:
+        bars = self.bronze(self.table, key)
+        if not self.complete(bars):
+            return []
+        return self.with_zone([PartitionInput(bars), *self.definition_inputs(key)])
+
+    def available_keys(self) -> list[PartitionKey]:
+        """Partitions bronze can build (from the raw zone) or has built."""
+        return sorted(set(bronze_keys(self.lake, self.symbol, self.table)) | set(self.existing_keys()))
+
+    def keys_for_dates(self, dates: list[dt.date]) -> list[PartitionKey]:  # type: ignore[override]
+        if self.granularity is Granularity.DAY and self.date_basis == "session":
+            dates = [d for d in dates if d.weekday() < 5]
+        return super().keys_for_dates(dates)
+
+    def transform(self, ctx: StageContext) -> Iterator[pa.Table]:
+        bars = read_inputs(ctx, self.table)
+        if bars is None or bars.is_empty():
+            return
+        ctx.rows_in += bars.height
+        facts = read_definition_facts(ctx)
+        good, missing = join_definitions(with_asof_instant(bars, BAR_NS[self.table]), facts)
+        if missing.height:
+            ctx.quarantine(missing.select(BRONZE_BAR_COLUMNS, reason=pl.lit(NO_DEFINITION)).to_arrow())
+        good = local_and_trading_date(good, self.session, self.date_basis)
+        yield good.select(SILVER_BAR_COLUMNS).to_arrow()
+
+
+class SilverOhlcv1d(SilverBarStage):
+    table = "ohlcv_1d"
+    quarantine_table = "ohlcv_1d_quarantine"
+    granularity = Granularity.YEAR
+    date_basis = "utc"
+
+
+class SilverOhlcv1h(SilverBarStage):
+    table = "ohlcv_1h"
+    quarantine_table = "ohlcv_1h_quarantine"
+    granularity = Granularity.MONTH
+
+
+class SilverOhlcv1m(SilverBarStage):
+    table = "ohlcv_1m"
+    quarantine_table = "ohlcv_1m_quarantine"
+    granularity = Granularity.DAY
+
+
+class SilverOhlcv1s(SilverBarStage):
+    table = "ohlcv_1s"
+    quarantine_table = "ohlcv_1s_quarantine"
+    granularity = Granularity.DAY
+
+
+SILVER_BAR_STAGES: dict[str, type[SilverBarStage]] = {
+    cls.table: cls for cls in (SilverOhlcv1d, SilverOhlcv1h, SilverOhlcv1m, SilverOhlcv1s)
+}
+
+
+def bronze_keys(lake: object, symbol: str, table: str) -> list[PartitionKey]:
+    """Keys of bronze ``table``: what its stage can build from the raw zone, plus what exists."""
+    from rst.stages.bronze import BRONZE_STAGES
+
+    for cls in BRONZE_STAGES.values():
+        if cls.table == table:
+            stage = cls(lake, symbol)  # type: ignore[arg-type]
+            return sorted(set(stage.available_keys()) | set(stage.existing_keys()))
+    return []
