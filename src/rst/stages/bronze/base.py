@@ -29,6 +29,10 @@ def _utc_ns(day: dt.date) -> int:
     return (day - dt.date(1970, 1, 1)).days * NS_PER_DAY
 
 
+def _utc_date(ns: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=ns // NS_PER_DAY)
+
+
 class BronzeStage(Stage):
     """Base of the bronze stages: one DBN schema of one parent into one table.
 
@@ -87,9 +91,9 @@ class BronzeStage(Stage):
         """Partitions whose window some raw file covers (by metadata start/end)."""
         dates: set[dt.date] = set()
         for f in self.raw_files():
-            first = dt.datetime.fromtimestamp(f.start_ns / 1e9, dt.UTC).date()
             end_ns = f.end_ns if f.end_ns is not None else f.start_ns + NS_PER_DAY
-            last = dt.datetime.fromtimestamp((end_ns - 1) / 1e9, dt.UTC).date()
+            first = _utc_date(f.start_ns)
+            last = _utc_date(end_ns - 1)
             if self.date_basis == "session":
                 last += dt.timedelta(days=1)  # evening UTC belongs to the next trading date
             dates.update(first + dt.timedelta(days=i) for i in range((last - first).days + 1))

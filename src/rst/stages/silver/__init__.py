@@ -18,7 +18,7 @@ from rst.stages.silver.session_bars import HOURLY, SilverSessionBars
 __all__ = ["SILVER_BAR_STAGES", "SilverBarStage", "SilverSessionBars", "SilverStage", "silver_stages"]
 
 
-def _bronze_tables(lake: Lake, symbol: str) -> set[str]:
+def bronze_tables(lake: Lake, symbol: str) -> set[str]:
     """Bronze tables the parent has or will have (raw schemas present, or tables on disk)."""
     from rst.stages.bronze import bronze_stages
 
@@ -32,7 +32,7 @@ def _bronze_tables(lake: Lake, symbol: str) -> set[str]:
 @register(Layer.SILVER)
 def silver_stages(lake: Lake, symbol: str) -> list[Stage]:
     """One silver bar stage per bronze bar table of ``symbol``, plus session bars when hourly bars exist."""
-    tables = _bronze_tables(lake, symbol)
+    tables = bronze_tables(lake, symbol)
     stages: list[Stage] = [SILVER_BAR_STAGES[t](lake, symbol) for t in sorted(tables) if t in SILVER_BAR_STAGES]
     if HOURLY in tables:
         stages.append(SilverSessionBars(lake, symbol))

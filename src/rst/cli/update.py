@@ -1,0 +1,155 @@
+"""``rst update``: the nightly job -- download what is missing, then run the pipeline on it.
+
+Cron-safe (a second concurrent run exits at once), idempotent, exit code 1 with a
+summary when any download or any partition failed. After the downloads, the
+parents of the new raw files are brought up to date bronze -> silver -> gold
+(:func:`pipeline_hook`); partitions already up to date are skipped by the
+framework, so this costs little beyond the new data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import click
+
+from rst.cli.download import client_options, make_client, render_report
+from rst.cli.options import lake_option, verbosity_options
+from rst.cli.render import err_console, out_console, summary_table
+from rst.errors import RstError
+from rst.framework.lake import Lake, Layer
+from rst.framework.stage import Outcome, PartitionResult
+from rst.sources.databento_api.update import run_update
+from rst.sources.databento_api.update_config import DEFAULT_UPDATE_CONFIG, load_update_config
+from rst.sources.raw_zone import RawFile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Pipeline:
+    """The callback ``run_update`` hands new raw files to: bronze -> silver -> gold for their parents.
+
+    Called at most once per update. Results and problems are kept for the command
+    to render; nothing raises for a failed partition (the runner isolates them).
+
+    Attributes
+    ----------
+    results : list[PartitionResult]
+        Every partition the run touched, in completion order.
+    missing_layers : list[Layer]
+        Layers not run because their package (``rst.stages.<layer>``) is not installed;
+        the layers after the first missing one are not run either (they read it).
+    errors : list[str]
+        Planning failures (one line each); the waves were not run.
+    """
+
+    lake: Lake
+    layers: Sequence[Layer] = tuple(Layer)
+    parents: list[str] = field(default_factory=list)
+    results: list[PartitionResult] = field(default_factory=list)
+    missing_layers: list[Layer] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    ran: bool = False
+
+    def __call__(self, new_files: list[RawFile]) -> None:
+        from rst.framework.runner import run_waves
+        from rst.stages.registry import plan
+
+        self.ran = True
+        self.parents = sorted({f.parent for f in new_files})
+        if not self.parents:
+            return
+        waves = []
+        for i, layer in enumerate(self.layers):
+            try:
+                waves.extend(plan(self.lake, [layer], self.parents, None))
+            except ModuleNotFoundError as exc:
+                # Tolerated only for a layer package not written yet; any other missing module is a bug.
+                if exc.name != f"rst.stages.{layer.value}":
+                    raise
+                self.missing_layers.extend(self.layers[i:])
+                log.warning("pipeline: %s is not installed; running %s only", exc.name,
+                            ", ".join(la.value for la in self.layers[:i]) or "nothing")
+                break
+            except RstError as exc:
+                self.errors.append(f"planning {layer.value} for {', '.join(self.parents)}: {exc}")
+                return
+        self.results = run_waves(waves)
+
+    @property
+    def failures(self) -> list[PartitionResult]:
+        return [r for r in self.results if r.outcome is Outcome.FAILED]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.errors
+
+    def summary(self) -> str:
+        """One line: ``pipeline ES, NQ: 12 built, 3 skipped, 0 failed`` (+ layers not installed)."""
+        counts = Counter(r.outcome for r in self.results)
+        line = (
+            f"pipeline {', '.join(self.parents)}: {counts[Outcome.BUILT]} built, {counts[Outcome.SKIPPED]} "
+            f"up to date, {counts[Outcome.NO_INPUT]} without input, {len(self.failures)} failed"
+        )
+        if self.errors:
+            line += f", {len(self.errors)} planning error(s)"
+        if self.missing_layers:
+            line += f"; not installed, not run: {', '.join(la.value for la in self.missing_layers)}"
+        return line
+
+
+def pipeline_hook(lake: Lake) -> Pipeline:
+    """The callback that runs bronze -> silver -> gold (every partition the inputs allow) for new files' parents."""
+    return Pipeline(lake)
+
+
+def render_pipeline(pipeline: Pipeline, *, quiet: bool) -> None:
+    """Summary table (stdout), one line per failure and the summary line (stderr)."""
+    if not pipeline.ran:
+        return
+    if pipeline.results and not quiet:
+        out_console.print(summary_table(pipeline.results))
+    for r in pipeline.failures:
+        err_console.print(f"[red]FAILED[/red] {r.partition.label}: {r.error}", highlight=False, soft_wrap=True)
+    for problem in pipeline.errors:
+        err_console.print(f"[red]failed[/red] {problem}", highlight=False, soft_wrap=True)
+    err_console.print(pipeline.summary(), highlight=False, soft_wrap=True)
+
+
+@click.command("update")
+@lake_option
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=str(DEFAULT_UPDATE_CONFIG),
+              show_default=True, help="TOML file listing dataset, schemas, parents and start dates.")
+@click.option("--no-pipeline", is_flag=True, help="Only download; do not run bronze -> gold on new files.")
+@client_options
+@verbosity_options
+def update(
+    lake: str | None,
+    config_path: str,
+    no_pipeline: bool,
+    estimate: bool,
+    max_cost: float | None,
+    key_file: str,
+    max_attempts: int,
+    gateway: str,
+    verbose: bool,
+    quiet: bool,
+) -> None:
+    """Bring every target in --config up to the dataset's available end, then run the pipeline on what
+    was downloaded; exit 1 if anything failed."""
+    config = load_update_config(config_path)
+    the_lake = Lake.resolve(lake)
+    client = make_client(key_file, gateway, max_attempts)
+    hook = None if (no_pipeline or estimate) else pipeline_hook(the_lake)
+    report = run_update(config, the_lake, hook, client=client, estimate_only=estimate, max_cost_usd=max_cost)
+    for problem in report.problems:
+        err_console.print(f"[red]failed[/red] {problem}", highlight=False, soft_wrap=True)
+    render_report(report.download, quiet=quiet)
+    if hook is not None:
+        render_pipeline(hook, quiet=quiet)
+    if not report.ok or (hook is not None and not hook.ok):
+        raise SystemExit(1)

@@ -1,0 +1,167 @@
+"""Gold continuous series: one table per saved series definition, one partition for all dates.
+
+``gold/product_type=future/symbol=<PARENT>/table=continuous_<series_id>/span=all/``:
+a back-adjusted series rewrites its whole history at every roll, so the series
+is one partition (:attr:`Granularity.ALL`) rebuilt whenever its inputs change.
+
+Inputs: every complete silver partition of the parent's daily bars
+(``ohlcv_1d``; ``ohlcv_1d_session`` for a parent with hourly but no daily bars),
+and the series definition's fingerprint in ``params`` (so editing a definition
+makes the partition stale). ``settlement`` and ``open_interest`` are null until
+statistics are refined; a series with ``price_field = settlement`` then has no
+reference price and never adjusts.
+
+Transform: :func:`rst.series.update` on the previous output when that output
+was built by the same stage version from the same definition and only the
+recent input partitions changed; :func:`rst.series.build` otherwise. The two
+give identical frames (``tests/stages/test_gold.py`` checks it on a lake), so
+the output is a pure function of inputs and parameters either way.
+
+Columns: :data:`rst.series.SERIES_SCHEMA` (``schemas/gold/continuous.avsc``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from pathlib import PurePosixPath
+
+import polars as pl
+import pyarrow as pa
+
+from rst.errors import SeriesError
+from rst.framework.contract import Contract, load_contract
+from rst.framework.lake import Lake, Layer
+from rst.framework.manifest import Manifest, read_manifest
+from rst.framework.partition import Granularity, Partition, PartitionKey
+from rst.framework.stage import Input, PartitionInput, Stage, StageContext
+from rst.read import complete_partitions, partition_files
+from rst.series import SeriesDefinition, build, update
+
+CONTRACT_TABLE = "continuous"
+SPAN = PartitionKey(Granularity.ALL, "all")
+INCREMENTAL_WINDOW = dt.timedelta(days=40)
+"""Input partitions that changed must all reach this close to the existing series' end for an
+incremental update; a change further back (a revised old year) triggers a full build."""
+
+BAR_COLUMNS = [
+    "trading_date", "instrument_id", "symbol", "expiration", "open", "high", "low", "close", "volume",
+]  # fmt: skip
+
+
+def table_name(series_id: str) -> str:
+    """Gold table of a series: ``continuous_<series_id>``."""
+    return f"{CONTRACT_TABLE}_{series_id}"
+
+
+def read_bars(files: Iterable[str | PurePosixPath], lake: Lake) -> pl.DataFrame:
+    """Silver daily bars as the series engine takes them (``open_interest``/``settlement`` null for now)."""
+    paths = [lake.root / str(f) for f in files]
+    if not paths:
+        return pl.DataFrame(schema={c: pl.Null for c in BAR_COLUMNS})
+    df = pl.scan_parquet(paths, hive_partitioning=False).select(BAR_COLUMNS).collect()
+    return df.with_columns(
+        pl.col("symbol").cast(pl.String),
+        pl.col("volume").cast(pl.Int64),
+        pl.lit(None, dtype=pl.Int64).alias("open_interest"),
+        pl.lit(None, dtype=pl.Int64).alias("settlement"),
+    )
+
+
+class ContinuousSeriesStage(Stage):
+    """The gold table of one saved continuous series."""
+
+    layer = Layer.GOLD
+    table = CONTRACT_TABLE
+    granularity = Granularity.ALL
+    version = "1"
+
+    def __init__(self, lake: Lake, symbol: str, defn: SeriesDefinition, bars_table: str = "ohlcv_1d") -> None:
+        if defn.parent != symbol:
+            raise SeriesError(f"series '{defn.series_id}' is for {defn.parent}, not {symbol}")
+        super().__init__(
+            lake,
+            symbol,
+            {"series_id": defn.series_id, "fingerprint": defn.fingerprint(), "bars_table": bars_table},
+        )
+        self.table = table_name(defn.series_id)  # type: ignore[misc]
+        self.defn = defn
+        self.bars_table = bars_table
+
+    @property
+    def contract(self) -> Contract:
+        return load_contract(self.layer.value, CONTRACT_TABLE)
+
+    def keys_for_dates(self, dates: Iterable[dt.date]) -> list[PartitionKey]:
+        """Any date addresses the one partition."""
+        return [SPAN] if list(dates) else []
+
+    def available_keys(self) -> list[PartitionKey]:
+        return [SPAN]
+
+    def inputs(self, key: PartitionKey) -> list[Input]:
+        dirs = complete_partitions(self.lake, Layer.SILVER, self.symbol, self.bars_table)
+        return [PartitionInput(Partition(Layer.SILVER, self.symbol, self.bars_table, PartitionKey.parse(d.name))) for d in dirs]
+
+    def transform(self, ctx: StageContext) -> Iterator[pa.Table]:
+        files = [
+            self.lake.relative(f)
+            for i in ctx.inputs
+            if isinstance(i, PartitionInput)
+            for f in partition_files(i.partition.path(self.lake))
+        ]
+        bars = read_bars(files, self.lake)
+        ctx.rows_in += bars.height
+        existing = self._previous_output(ctx)
+        if existing is not None:
+            try:
+                series = update(existing, bars, self.defn)
+                ctx.count("incremental", 1)
+            except SeriesError:
+                existing = None
+        if existing is None:
+            series = build(bars, self.defn)
+            ctx.count("full_build", 1)
+        ctx.count("rolls", int(series.get_column("is_roll").sum()) if series.height else 0)
+        yield series.to_arrow()
+
+    # ---- incremental -----------------------------------------------------------------
+    def _previous_output(self, ctx: StageContext) -> pl.DataFrame | None:
+        """The committed output, if an incremental update from it is valid (see the module docstring)."""
+        directory = ctx.partition.path(self.lake)
+        previous = read_manifest(directory)
+        if previous is None or not self._same_series(previous) or previous.rows_out == 0:
+            return None
+        existing = pl.read_parquet(partition_files(directory), hive_partitioning=False)
+        if existing.is_empty():
+            return None
+        last = existing.get_column("trading_date").max()
+        assert isinstance(last, dt.date)
+        current = _current_files(ctx)
+        changed = {p for p, _ in {(i.path, i.sha256) for i in previous.inputs} - current}
+        for path in changed:
+            key = PartitionKey.parse(PurePosixPath(path).parent.name)
+            if key.end <= last - INCREMENTAL_WINDOW:
+                return None
+        return existing
+
+    def _same_series(self, previous: Manifest) -> bool:
+        return (
+            previous.stage_version == self.version
+            and previous.params.get("fingerprint") == self.params["fingerprint"]
+            and previous.params.get("bars_table") == self.bars_table
+            and previous.schema_fingerprint == self.contract.fingerprint
+        )
+
+
+def _current_files(ctx: StageContext) -> set[tuple[str, str]]:
+    """(path, sha256) of the output files of the partition's input partitions."""
+    out: set[tuple[str, str]] = set()
+    for item in ctx.inputs:
+        if isinstance(item, PartitionInput):
+            directory = item.partition.path(ctx.lake)
+            manifest = read_manifest(directory)
+            if manifest is not None:
+                base = ctx.lake.relative(directory)
+                out.update((f"{base}/{o.path}", o.sha256) for o in manifest.outputs)
+    return out

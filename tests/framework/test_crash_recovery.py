@@ -1,0 +1,157 @@
+"""Guarantee 2: a writer SIGKILLed at any step leaves the old complete partition or the new one, never a mix.
+
+A worker process (``toy_worker.py``) rebuilds an existing partition with different content and
+kills itself with SIGKILL at a chosen step. Then hive readers (polars, pyarrow) must see exactly
+the old rows or the new rows, the manifest must describe the files on disk, and the next run must
+sweep the dead writer's staging dir and complete.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import rst.framework.stage as stage_mod
+from rst.framework.lake import Lake, Layer
+from rst.framework.manifest import read_manifest
+from rst.framework.stage import Outcome, PartitionState
+from toystage import (
+    QUARANTINE,
+    SYMBOL,
+    ToyStage,
+    check_manifest_matches_files,
+    expected_rows,
+    rows_polars,
+    rows_pyarrow,
+    staging_leftovers,
+    trash_leftovers,
+    write_raw,
+)
+
+KILL_POINTS = [
+    "transform",  # between two batches of transform()
+    "parts_written",  # Parquet parts complete in staging, no manifest
+    "before_success",  # manifest written, _SUCCESS not yet
+    "before_quarantine_swap",  # both partitions staged and sealed, nothing swapped
+    "between_swaps",  # quarantine partition swapped in, main not yet
+    "before_swap",  # right before the main swap
+    "after_exchange",  # renameat2 done: new partition in the table, old one in _staging
+    "after_swap",  # swap complete, before run() returns
+]
+OLD, NEW = 1, 2
+
+
+def _seen(lake: Lake, key) -> int:
+    """Which build (OLD or NEW mult) readers see; asserts they agree and see a whole one."""
+    table_dir = lake.table_dir(Layer.BRONZE, SYMBOL, "toy")
+    seen_polars, seen_arrow = rows_polars(table_dir), rows_pyarrow(table_dir)
+    assert seen_polars == seen_arrow
+    builds = {mult: expected_rows(lake, key, mult) for mult in (OLD, NEW)}
+    matches = [mult for mult, rows in builds.items() if rows == seen_polars]
+    assert len(matches) == 1, f"readers see neither the old nor the new partition: {sorted(seen_polars)}"
+    m = check_manifest_matches_files(table_dir / key.dirname)
+    assert m.params["mult"] == matches[0]
+    return matches[0]
+
+
+def _check_quarantine_complete(lake: Lake, key) -> None:
+    qdir = lake.table_dir(Layer.BRONZE, SYMBOL, QUARANTINE) / key.dirname
+    if qdir.exists():
+        m = check_manifest_matches_files(qdir)
+        assert rows_pyarrow(qdir.parent) == expected_rows(lake, key, m.params["mult"], quarantined=True)
+
+
+def _crash_and_recover(lake, key, run_worker, kill_at, rows_per_file, next_mult, monkeypatch):
+    monkeypatch.setattr(stage_mod, "ROWS_PER_FILE", rows_per_file)
+    assert ToyStage(lake, SYMBOL, {"mult": OLD}).run(key).outcome is Outcome.BUILT
+
+    proc = run_worker({"params": {"mult": NEW}, "rows_per_file": rows_per_file}, env={"RST_TEST_KILL_AT": kill_at})
+    assert proc.wait(60) == -signal.SIGKILL, f"the worker never reached {kill_at}"
+
+    seen = _seen(lake, key)
+    expected_seen = NEW if kill_at in ("after_exchange", "after_swap") else OLD
+    assert seen == expected_seen
+    _check_quarantine_complete(lake, key)
+
+    nxt = ToyStage(lake, SYMBOL, {"mult": next_mult})
+    outcome = nxt.run(key).outcome
+    assert outcome is (Outcome.SKIPPED if (next_mult == seen and kill_at not in ("between_swaps",)) else Outcome.BUILT)
+    assert staging_leftovers(lake) == []
+    assert trash_leftovers(lake) == []
+    assert _seen(lake, key) == next_mult
+    _check_quarantine_complete(lake, key)
+    assert nxt.state(key) == (PartitionState.DONE, "")
+
+
+@pytest.mark.parametrize("kill_at", KILL_POINTS)
+def test_sigkill_leaves_old_or_new_partition(lake, key, raw, run_worker, kill_at, monkeypatch):
+    _crash_and_recover(lake, key, run_worker, kill_at, 3, NEW, monkeypatch)
+
+
+@pytest.mark.parametrize("kill_at", ["between_swaps", "after_exchange"])
+def test_sigkill_then_revert_to_old_params(lake, key, raw, run_worker, kill_at, monkeypatch):
+    """The run after the crash asks for the *old* build: main and quarantine must both be the old one."""
+    _crash_and_recover(lake, key, run_worker, kill_at, 3, OLD, monkeypatch)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kill_at=st.sampled_from(KILL_POINTS),
+    rows_per_file=st.integers(1, 12),
+    values=st.lists(st.integers(0, 99), min_size=1, max_size=12),
+    negatives=st.lists(st.integers(-99, -1), min_size=1, max_size=3),
+    next_mult=st.sampled_from([OLD, NEW]),
+    data=st.data(),
+)
+def test_sigkill_anywhere(tmp_path_factory, schemas, key, run_worker, monkeypatch, kill_at, rows_per_file, values, negatives, next_mult, data):
+    lake = Lake(tmp_path_factory.mktemp("lake"))
+    mixed = data.draw(st.permutations(values + negatives))
+    write_raw(lake, key, "a.txt", mixed)
+    start = run_worker.__wrapped_lake__(lake) if hasattr(run_worker, "__wrapped_lake__") else None
+    assert start is None
+    _crash_and_recover(lake, key, _worker_on(run_worker, lake), kill_at, rows_per_file, next_mult, monkeypatch)
+
+
+def _worker_on(run_worker, lake):
+    return lambda args, env=None: run_worker({"lake": str(lake.root), **args}, env)
+
+
+def test_readers_never_see_a_mix_during_rebuilds(lake, key, run_worker, monkeypatch, tmp_path):
+    """A reader loops over the table while a writer rebuilds the partition 30 times (exchange path)."""
+    write_raw(lake, key, "a.txt", list(range(0, 40)))
+    monkeypatch.setattr(stage_mod, "ROWS_PER_FILE", 4)
+    ToyStage(lake, SYMBOL, {"mult": OLD, "batch": 4}).run(key)
+    builds = [expected_rows(lake, key, m) for m in (OLD, NEW)]
+    table_dir = lake.table_dir(Layer.BRONZE, SYMBOL, "toy")
+
+    go = tmp_path / "go"
+    out = tmp_path / "out.json"
+    repeat = [{"mult": NEW if i % 2 == 0 else OLD, "batch": 4} for i in range(30)]
+    proc = run_worker({"repeat": repeat, "force": True, "rows_per_file": 4, "go": str(go), "out": str(out)})
+    problems: list[str] = []
+    reads = 0
+    while True:
+        done = proc.poll() is not None
+        for reader in (rows_polars, rows_pyarrow):
+            try:
+                rows = reader(table_dir)
+            except Exception as exc:  # a reader failing is a failure of the guarantee
+                problems.append(f"{reader.__name__}: {exc!r}")
+                continue
+            if rows not in builds:
+                problems.append(f"{reader.__name__}: a mix or nothing ({len(rows)} rows)")
+            reads += 1
+        go.touch()
+        if done:
+            break
+    assert proc.returncode == 0
+    assert json.loads(out.read_text()) == ["built"] * 30
+    assert problems == []
+    assert reads > 2
+    assert staging_leftovers(lake) == [] and trash_leftovers(lake) == []
+    assert read_manifest(table_dir / key.dirname).params["mult"] == OLD
