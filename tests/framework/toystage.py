@@ -129,9 +129,9 @@ class ToyStage(Stage):
                 neg = [(t, v) for t, v in zip(ts, chunk) if v < 0]
                 if neg:
                     ctx.quarantine(
-                        pa.table(
+                        _table(
                             {
-                                "ts_event": pa.array([t for t, _ in neg], pa.timestamp("ns", "UTC")),
+                                "ts_event": _ts([t for t, _ in neg]),
                                 "price": pa.array([v * mult for _, v in neg], pa.int64()),
                                 "reason": pa.array(["negative"] * len(neg), pa.large_string()),
                             }
@@ -153,7 +153,7 @@ class ToyStage(Stage):
 def _batch(rows: list[tuple[int, int]], mult: int, symbol: str, rel: str, bad: str | None) -> pa.Table:
     """One output batch; ``bad`` selects a contract violation (or a conforming variant)."""
     cols: dict[str, pa.Array] = {
-        "ts_event": pa.array([t for t, _ in rows], pa.timestamp("ns", "UTC")),
+        "ts_event": _ts([t for t, _ in rows]),
         "price": pa.array([v * mult for _, v in rows], pa.int64()),
         "qty": pa.array([v % 100 for _, v in rows], pa.uint32()),
         "symbol": pa.array([symbol] * len(rows), pa.string()).dictionary_encode(),
@@ -178,7 +178,17 @@ def _batch(rows: list[tuple[int, int]], mult: int, symbol: str, rel: str, bad: s
             pa.array([rel] * len(rows), pa.large_string()).dictionary_encode().cast(pa.dictionary(pa.int8(), pa.large_string()))
         )
         cols["note"] = cols["note"].cast(pa.large_string())
-    return pa.table(cols)
+    return _table(cols)
+
+
+def _ts(ns: list[int]) -> pa.Array:
+    """UTC timestamps; built from int64 because ``pa.array(ints, timestamp-with-tz)`` imports pandas."""
+    return pa.array(ns, pa.int64()).cast(pa.timestamp("ns", "UTC"))
+
+
+def _table(cols: dict[str, pa.Array]) -> pa.Table:
+    """``pa.table(dict)`` without its probe for pandas (importing pandas costs seconds per worker process)."""
+    return pa.Table.from_arrays(list(cols.values()), names=list(cols))
 
 
 def expected_rows(lake: Lake, key: PartitionKey, mult: int, *, quarantined: bool = False) -> set[tuple[int, int]]:

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 CHUNK_BYTES = 1 << 20
+CHUNK = CHUNK_BYTES  # former name, kept for callers
 
 
 def sha256_file(path: Path | str) -> str:

@@ -80,7 +80,7 @@ def definitions(lake: Lake, symbol: str) -> pl.DataFrame:
             lake.table_dir(Layer.BRONZE, symbol, DEFINITION_TABLE),
             f"no bronze definitions of {symbol}; import definition files and run bronze",
         )
-    return frame
+    return frame.with_columns(pl.col(pl.Categorical).cast(pl.String))
 
 
 def resolve_timezone(lake: Lake, symbol: str, exchange: str | None, override: ParentOverride | None) -> str:

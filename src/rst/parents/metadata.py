@@ -46,7 +46,7 @@ def month_code_expr() -> pl.Expr:
         .then(pl.lit(MONTH_CODES).str.slice(pl.col("maturity_month").cast(pl.Int64) - 1, 1))
         .otherwise(None)
     )
-    from_symbol = pl.col("raw_symbol").str.extract(r"([FGHJKMNQUVXZ])\d{1,2}$", 1)
+    from_symbol = pl.col("raw_symbol").cast(pl.String).str.extract(r"([FGHJKMNQUVXZ])\d{1,2}$", 1)
     return pl.coalesce(from_maturity, from_symbol)
 
 

@@ -26,8 +26,8 @@ Methods (segment ``j`` = rows of the ``j``-th live contract, rolls ``1..m``):
 
 * ``backward_additive`` (Panama): rows before roll ``i`` get ``+ g_i``; the
   cumulative offset of segment ``j`` is ``sum(g_i for i > j)``; the latest
-  contract is unadjusted. ``adj = (price + offset) / 1e9`` (integer sum, one
-  rounding).
+  contract is unadjusted. ``adj = (price + offset) / 1e9`` (integer sum, then one correctly
+  rounded division).
 * ``backward_ratio``: rows before roll ``i`` are multiplied by ``r_i``; the
   cumulative factor of segment ``j`` is ``float(prod(r_i for i > j))`` (product
   computed exactly with ``fractions.Fraction``, rounded once);
@@ -62,6 +62,8 @@ from rst.series.roll import Panel
 
 PRICE_SCALE = 1_000_000_000
 """Fixed-point scale of int64 prices: 1 unit = 1e-9."""
+
+_PRICES = ("open", "high", "low", "close")
 
 
 @dataclass(frozen=True)
@@ -154,16 +156,22 @@ def apply_adjustment(
     """
     offsets, factors = segment_adjustments(events, defn, panel)
     seg = rows["is_roll"].cast(pl.Int64).cum_sum().to_numpy()
-    prices = ("open", "high", "low", "close")
+    # numpy, not polars expressions: polars turns `x / 1e9` into `x * (1 / 1e9)`, which is not
+    # correctly rounded (60e9 / 1e9 would give 60.00000000000001).
+    scale = float(PRICE_SCALE)
+    cols: dict[str, np.ndarray] = {}
     if defn.adjustment in (Adjustment.BACKWARD_ADDITIVE, Adjustment.FORWARD_ADDITIVE):
-        off = pl.Series("_off", np.asarray(offsets, dtype=np.int64)[seg], dtype=pl.Int64)
-        out = rows.with_columns(off)
-        adj = [((pl.col(p) + pl.col("_off")).cast(pl.Float64) / PRICE_SCALE).alias(f"adj_{p}") for p in prices]
-        return out.with_columns(*adj, adjustment=pl.col("_off").cast(pl.Float64) / PRICE_SCALE).drop("_off")
-    if defn.adjustment is Adjustment.BACKWARD_RATIO:
-        fac = pl.Series("adjustment", np.asarray(factors, dtype=np.float64)[seg], dtype=pl.Float64)
-        out = rows.with_columns(fac)
-        adj = [(pl.col(p).cast(pl.Float64) * pl.col("adjustment") / PRICE_SCALE).alias(f"adj_{p}") for p in prices]
-        return out.with_columns(*adj)
-    adj = [(pl.col(p).cast(pl.Float64) / PRICE_SCALE).alias(f"adj_{p}") for p in prices]
-    return rows.with_columns(*adj, adjustment=pl.lit(0.0, dtype=pl.Float64))
+        off = np.asarray(offsets, dtype=np.int64)[seg]
+        for p in _PRICES:
+            cols[f"adj_{p}"] = (rows[p].to_numpy() + off).astype(np.float64) / scale
+        cols["adjustment"] = off.astype(np.float64) / scale
+    elif defn.adjustment is Adjustment.BACKWARD_RATIO:
+        fac = np.asarray(factors, dtype=np.float64)[seg]
+        for p in _PRICES:
+            cols[f"adj_{p}"] = (rows[p].to_numpy().astype(np.float64) * fac) / scale
+        cols["adjustment"] = fac
+    else:
+        for p in _PRICES:
+            cols[f"adj_{p}"] = rows[p].to_numpy().astype(np.float64) / scale
+        cols["adjustment"] = np.zeros(rows.height, dtype=np.float64)
+    return rows.with_columns([pl.Series(name, values, dtype=pl.Float64) for name, values in cols.items()])

@@ -51,6 +51,8 @@ CATALOG_VERSION = 1
 SOURCE = "databento"
 
 # root letters/digits, CME month code, 1-2 year digits: ESH1, ESH24, 6EM4, MESZ3
+_CATALOG_CACHE: dict[str, dict[str, RawFile]] = {}
+"""Per-process cache of parsed catalogue entries: catalogue dir -> {file name: entry}."""
 _RAW_FUTURE = re.compile(r"^([A-Z0-9]{1,6}?)([FGHJKMNQUVXZ])(\d{1,2})$")
 _SYMBOL_OK = re.compile(r"^[A-Z0-9]{1,10}$")
 
@@ -402,12 +404,21 @@ class RawZone:
         schema: str | None = None,
         symbol: str | None = None,
     ) -> list[RawFile]:
-        """Catalogued files, optionally filtered, sorted by path."""
+        """Catalogued files, optionally filtered, sorted by path.
+
+        Entries are immutable (named by SHA256), so each is parsed once per process
+        and only new names are read on later calls.
+        """
         if not self.catalog_dir.exists():
             return []
+        cache = _CATALOG_CACHE.setdefault(str(self.catalog_dir.resolve()), {})
+        names = {n for n in os.listdir(self.catalog_dir) if n.endswith(".json")}
+        for gone in cache.keys() - names:
+            del cache[gone]
+        for name in names - cache.keys():
+            cache[name] = RawFile.from_json((self.catalog_dir / name).read_text())
         out = []
-        for p in self.catalog_dir.glob("*.json"):
-            entry = RawFile.from_json(p.read_text())
+        for entry in cache.values():
             if dataset is not None and entry.dataset != dataset:
                 continue
             if schema is not None and entry.schema != schema:

@@ -263,7 +263,11 @@ def _handler(state: MockDatabento) -> type[BaseHTTPRequestHandler]:
             window = self._check_range(params)
             if window is None:
                 return
-            data = dbn_response(params["dataset"], params["schema"], self._symbols(params), *window)
+            try:
+                data = dbn_response(params["dataset"], params["schema"], self._symbols(params), *window)
+            except Exception as exc:  # a request the mock cannot serve: say so instead of dropping the line
+                self._json(400, error_body(400, "mock_cannot_serve", f"{type(exc).__name__}: {exc}"))
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(len(data)))

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from rst.cli.main import cli
 
-from .mock_server import Fault, MockDatabento
+from .mock_server import MockDatabento
 
 
 def run(mock_db: MockDatabento, env: dict[str, str], *args: str) -> object:

@@ -13,6 +13,7 @@ from rst.sources.databento_api.client import DatabentoClient, RequestRefused
 from rst.sources.databento_api.download import DownloadRequest, download_missing
 from rst.sources.databento_api.key import ApiKeyError
 from rst.sources.databento_api.plan import Chunk, to_ns
+from rst.sources.raw_zone import RawZone
 
 from .mock_server import Fault, MockDatabento, parse_time
 
@@ -20,7 +21,7 @@ D = lambda y, m, d: to_ns(date(y, m, d))  # noqa: E731
 
 
 def test_422_names_the_available_range_and_what_to_change(
-    lake: Lake, raw_zone: Any, client: DatabentoClient, mock_db: MockDatabento
+    lake: Lake, raw_zone: RawZone, client: DatabentoClient, mock_db: MockDatabento
 ) -> None:
     report = download_missing(
         lake, DownloadRequest("GLBX.MDP3", ("ohlcv-1d",), ("ES",), D(2024, 1, 1), D(2025, 1, 1)), client,
@@ -51,7 +52,7 @@ def test_422_without_payload_falls_back_to_get_dataset_range(
 
 
 def test_429_with_retry_after_is_retried_and_succeeds(
-    lake: Lake, raw_zone: Any, client: DatabentoClient, mock_db: MockDatabento, sleeps: list[float]
+    lake: Lake, raw_zone: RawZone, client: DatabentoClient, mock_db: MockDatabento, sleeps: list[float]
 ) -> None:
     mock_db.add_fault(Fault("timeseries.get_range", status=429, retry_after="0.02", times=2))
     report = download_missing(
@@ -64,7 +65,7 @@ def test_429_with_retry_after_is_retried_and_succeeds(
 
 
 def test_persistent_500_fails_that_chunk_while_others_complete(
-    lake: Lake, raw_zone: Any, client: DatabentoClient, mock_db: MockDatabento
+    lake: Lake, raw_zone: RawZone, client: DatabentoClient, mock_db: MockDatabento
 ) -> None:
     bad_start = D(2024, 2, 1)
     mock_db.add_fault(Fault(
@@ -90,7 +91,7 @@ def test_persistent_500_fails_that_chunk_while_others_complete(
 
 
 def test_rejected_key_stops_the_run_with_one_instruction_line(
-    lake: Lake, raw_zone: Any, make_client: Any, mock_db: MockDatabento
+    lake: Lake, raw_zone: RawZone, make_client: Any, mock_db: MockDatabento
 ) -> None:
     bad = make_client(key="db-WRONGKEY000000000000000")
     with pytest.raises(ApiKeyError) as info:

@@ -45,6 +45,6 @@ def test_missing_key_is_one_instruction_line(tmp_path: Path, monkeypatch: pytest
 
 def test_key_is_redacted_everywhere() -> None:
     key = ApiKey(SECRET, "test")
-    for text in (str(key), repr(key), f"{key}", f"{key!r}", "%s" % key, str([key])):
+    for text in (str(key), repr(key), f"{key}", f"{key!r}", "%s" % key, str([key])):  # noqa: UP031  %-formatting is one of the cases
         assert SECRET not in text
     assert key.redact(f"oops {SECRET}") == "oops <redacted>"

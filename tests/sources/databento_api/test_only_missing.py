@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import databento as db
 
 from rst.framework.lake import Lake
 from rst.sources.databento_api.client import DatabentoClient
-from rst.sources.databento_api.download import DownloadRequest, download_missing, staging_dir
+from rst.sources.databento_api.download import DownloadRequest, download_missing, staged_files
 from rst.sources.databento_api.plan import to_ns
+from rst.sources.raw_zone import RawZone
+from rst.sources.synthetic import generate
 
 from .mock_server import MockDatabento
 
@@ -22,7 +23,7 @@ def req(start: int, end: int, schemas: tuple[str, ...] = ("ohlcv-1d",)) -> Downl
 
 
 def test_second_download_asks_only_for_the_new_window(
-    lake: Lake, raw_zone: Any, client: DatabentoClient, mock_db: MockDatabento
+    lake: Lake, raw_zone: RawZone, client: DatabentoClient, mock_db: MockDatabento
 ) -> None:
     first = download_missing(lake, req(D(2024, 1, 1), D(2024, 2, 1)), client, raw_zone=raw_zone)
     assert first.ok and len(first.new_files) == 1
@@ -41,8 +42,20 @@ def test_second_download_asks_only_for_the_new_window(
         "GLBX.MDP3-ohlcv-1d-ES.FUT-20240201-20240301.dbn.zst",
     ]
     store = db.DBNStore.from_file(next(lake.raw.rglob("*20240201-20240301.dbn.zst")))
-    assert len(store.to_ndarray()) == 29 * 2  # 29 days x 2 instruments
-    assert not any(staging_dir(lake).iterdir())
+    expected = generate("ohlcv-1d", "ES.FUT", date(2024, 2, 1), date(2024, 3, 1)).records
+    assert len(expected) > 0 and len(store.to_ndarray()) == len(expected)
+    assert staged_files(lake) == []
+
+    # filed under the lake parent, requested as the Databento parent symbol
+    entries = raw_zone.files("GLBX.MDP3", "ohlcv-1d", "ES")
+    assert [e.path for e in entries] == [
+        "raw/source=databento/dataset=GLBX.MDP3/schema=ohlcv-1d/symbol=ES/"
+        f"GLBX.MDP3-ohlcv-1d-ES.FUT-{span}.dbn.zst"
+        for span in ("20240101-20240201", "20240201-20240301")
+    ]
+    assert {(e.parent, e.symbols) for e in entries} == {("ES", ("ES.FUT",))}
+    assert raw_zone.coverage("GLBX.MDP3", "ohlcv-1d", "ES") == [(D(2024, 1, 1), D(2024, 3, 1))]
+    assert sorted(e.path for e in second.new_files) == [entries[1].path]
 
     mock_db.requests.clear()
     third = download_missing(lake, req(D(2024, 1, 1), D(2024, 3, 1)), client, raw_zone=raw_zone)
@@ -50,7 +63,7 @@ def test_second_download_asks_only_for_the_new_window(
 
 
 def test_intraday_schema_is_split_by_month(
-    lake: Lake, raw_zone: Any, client: DatabentoClient, mock_db: MockDatabento
+    lake: Lake, raw_zone: RawZone, client: DatabentoClient, mock_db: MockDatabento
 ) -> None:
     report = download_missing(lake, req(D(2024, 1, 20), D(2024, 3, 10), ("ohlcv-1h",)), client, raw_zone=raw_zone)
     assert report.ok

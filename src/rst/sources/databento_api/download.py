@@ -254,7 +254,7 @@ def download_missing(
     with DownloadLock(lake):
         clear_stale_staging(lake)
         report = DownloadReport(chunks=plan(zone, request))
-        return run_plan(lake, zone, client, report, estimate_only, max_cost_usd)
+        return run_plan(zone, client, report, estimate_only, max_cost_usd)
 
 
 def plan(raw_zone: RawZone, request: DownloadRequest) -> list[Chunk]:
@@ -272,7 +272,6 @@ def plan(raw_zone: RawZone, request: DownloadRequest) -> list[Chunk]:
 
 
 def run_plan(
-    lake: Lake,
     zone: RawZone,
     client: DatabentoClient,
     report: DownloadReport,

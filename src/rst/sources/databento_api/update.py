@@ -105,7 +105,7 @@ def run_update(
                     target.stype_in, target.granularity,
                 )
                 chunks.extend(plan(zone, request))
-        report.download = run_plan(lk, zone, client, DownloadReport(chunks=chunks), estimate_only, cap)
+        report.download = run_plan(zone, client, DownloadReport(chunks=chunks), estimate_only, cap)
     if on_new_data is not None and report.new_files:
         on_new_data(report.new_files)
     return report

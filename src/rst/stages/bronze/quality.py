@@ -37,3 +37,59 @@ def split_bad(df: pl.DataFrame, rules: list[Rule]) -> tuple[pl.DataFrame, pl.Dat
     bad = tagged.filter(pl.col("reason").is_not_null())
     good = tagged.filter(pl.col("reason").is_null()).drop("reason")
     return good, bad
+
+
+# ---- intraday schemas ---------------------------------------------------------------
+# Run after enrichment (readable ``action``/``side``, flag booleans, ``stat_name``), on
+# outright records whose instrument is known. Negative prices are *not* rejected: futures
+# can trade below zero (CL, April 2020). A locked book (bid == ask) is not rejected either.
+
+UNKNOWN_ACTION: Rule = ("unknown action character", pl.col("action").is_null())
+UNKNOWN_SIDE: Rule = ("unknown side character", pl.col("side").is_null())
+_IS_TRADE = pl.col("action").is_in(["trade", "fill"])
+
+BOOK_RULES: list[Rule] = [
+    UNKNOWN_ACTION,
+    UNKNOWN_SIDE,
+    (
+        "crossed top of book: bid_px_00 > ask_px_00 (not a snapshot)",
+        (pl.col("bid_px_00") > pl.col("ask_px_00")) & ~pl.col("is_snapshot"),
+    ),
+    ("undefined trade price", _IS_TRADE & pl.col("price").is_null()),
+    ("non-positive trade size", _IS_TRADE & (pl.col("size") <= 0)),
+]
+"""MBP-10, MBP-1 and TBBO records: readable action/side; top of book not crossed (when both
+sides are defined — a null side is an empty book side — and the record is not a snapshot);
+a trade or fill carries a defined price and a positive size."""
+
+TRADE_RULES: list[Rule] = [
+    UNKNOWN_ACTION,
+    UNKNOWN_SIDE,
+    ("undefined trade price", pl.col("price").is_null()),
+    ("non-positive trade size", pl.col("size") <= 0),
+]
+"""Trades: every record is a trade, so a defined price and a positive size are required."""
+
+STAT_QUANTITY_TYPES = (
+    "cleared_volume", "open_interest", "block_volume", "venue_specific_volume_1",
+)  # fmt: skip
+STATISTIC_RULES: list[Rule] = [
+    ("unknown stat_type", pl.col("stat_name").is_null()),
+    ("unknown update_action", pl.col("update_name").is_null()),
+    (
+        "undefined quantity in a new volume/open-interest statistic",
+        (pl.col("update_name") == "new") & pl.col("stat_name").is_in(STAT_QUANTITY_TYPES) & pl.col("quantity").is_null(),
+    ),
+    (
+        "undefined price in a new price statistic",
+        (pl.col("update_name") == "new")
+        & pl.col("stat_name").str.ends_with("_price")
+        & pl.col("price").is_null(),
+    ),
+]
+"""Statistics: a known ``stat_type`` and ``update_action``; a *new* (not deleted) price
+statistic (``*_price``) has a defined price, a new volume or open-interest statistic a
+defined quantity. Other types (``vwap``, ``volatility``, limits…) are kept as published."""
+
+STATUS_RULES: list[Rule] = []
+"""Status records are kept as published (codes unknown to ``databento_dbn`` get null names)."""
