@@ -19,9 +19,9 @@ from rst.framework.runner import run_waves
 from rst.framework.stage import Outcome, PartitionResult
 from rst.series import SeriesDefinition, SeriesStore
 from rst.sources.raw_zone import RawZone
+from rst.sources.synthetic.dbn_writer import write_dbn
 from rst.sources.synthetic.generate import generate
 from rst.sources.synthetic.layout import write_dataset
-from rst.sources.synthetic.dbn_writer import write_dbn
 from rst.stages.registry import plan
 
 PARENT = "ES"
@@ -63,9 +63,9 @@ def plant_definition_change(raw_dir: Path) -> None:
     write_dbn(path, data.metadata, records)
 
 
-def write_raw(directory: Path, start: str = START, end: str = END) -> list[Path]:
-    paths = write_dataset(directory, [PARENT], SCHEMAS, start, end, split="month")
-    return paths
+def write_raw(directory: Path, start: str = START, end: str = END, schemas: list[str] = SCHEMAS) -> list[Path]:
+    """Synthetic ES files of ``schemas`` over ``[start, end)``, one per month."""
+    return write_dataset(directory, [PARENT], schemas, start, end, split="month")
 
 
 def build_lake(root: Path) -> Lake:

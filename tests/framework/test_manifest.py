@@ -76,8 +76,11 @@ def test_multiple_parts_are_all_recorded(stage, key, part_dir, monkeypatch):
     monkeypatch.setattr(stage_mod, "ROWS_PER_FILE", 4)
     stage.run(key)
     m = check_manifest_matches_files(part_dir)
-    assert [o.path for o in m.outputs] == [f"part-0000{i}.parquet" for i in range(3)]
+    content_id = hashlib.sha256("".join(o.sha256 for o in m.outputs).encode()).hexdigest()[:12]
+    assert [o.path for o in m.outputs] == [f"part-0000{i}-{content_id}.parquet" for i in range(3)]
     assert [o.rows for o in m.outputs] == [4, 2, 4]  # batches (4, 2 | 3, 1) are never split
+    stage.run(key, force=True)  # a rerun writes the same names and bytes
+    assert [(o.path, o.sha256) for o in read_manifest(part_dir).outputs] == [(o.path, o.sha256) for o in m.outputs]
 
 
 def test_empty_output_is_one_empty_file(make_stage, lake, key, part_dir):

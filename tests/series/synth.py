@@ -58,7 +58,8 @@ def synth_bars(
                 continue
             dte = (exp - day).days
             close = int(common[i]) + basis + int(rng.integers(-2, 3)) * TICK
-            vol = max(0, int(1000 * np.exp(-(((dte - spacing) / (0.7 * spacing + 1)) ** 2))) + int(rng.integers(0, 150)))
+            bump = np.exp(-(((dte - spacing) / (0.7 * spacing + 1)) ** 2))
+            vol = max(0, int(1000 * bump) + int(rng.integers(0, 150)))
             rows["trading_date"].append(day)
             rows["instrument_id"].append(iid)
             rows["symbol"].append(sym)

@@ -82,7 +82,9 @@ def test_update_without_lookback_for_dbe_still_covers_roll_offset() -> None:
     """
     provisional_differs = 0
     for seed in range(3):
-        hist = synth_bars(seed=seed, n_contracts=4, n_days=90, spacing=15, p_missing=0.1, p_holiday=0.15, weekends=False)
+        hist = synth_bars(
+            seed=seed, n_contracts=4, n_days=90, spacing=15, p_missing=0.1, p_holiday=0.15, weekends=False
+        )
         for n_before in (3, 5):
             defn = SeriesDefinition("p", "ES", RollRule.DAYS_BEFORE_EXPIRY, n_before, "backward_additive")
             full = build(hist.bars, defn)

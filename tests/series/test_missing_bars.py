@@ -58,7 +58,8 @@ def test_new_contract_without_any_earlier_bar_delays_the_roll() -> None:
 
 
 def test_forced_roll_without_overlap_is_not_adjusted() -> None:
-    rows = [r for r in TWO_ROWS if (r[1] == "ESH4" and r[0].day <= 12) or (r[1] == "ESM4" and r[0].day == 18)]  # type: ignore[attr-defined]
+    keep = {(11, "ESH4"), (12, "ESH4"), (18, "ESM4")}
+    rows = [r for r in TWO_ROWS if (r[0].day, r[1]) in keep]  # type: ignore[attr-defined]
     bars = make_bars(TWO, rows)
     # N=0: the calendar is the dates in the data (11, 12, 18), so ESH4 is held to its last bar
     defn = SeriesDefinition("m", "ES", "days_before_expiry", 0, "backward_additive")
@@ -71,7 +72,8 @@ def test_forced_roll_without_overlap_is_not_adjusted() -> None:
 
 
 def test_null_settlement_on_reference_day_moves_it_back() -> None:
-    rows = [(*r, 100, None, None if (r[0].day, r[1]) == (13, "ESM4") else r[2]) for r in TWO_ROWS]  # type: ignore[attr-defined]
+    missing = (d(13), "ESM4")
+    rows = [(*r, 100, None, None if (r[0], r[1]) == missing else r[2]) for r in TWO_ROWS]
     bars = make_bars(TWO, rows)
     defn = SeriesDefinition("m", "ES", "days_before_expiry", 2, "backward_additive", price_field="settlement")
     ev = roll_events(build(bars, defn), bars, defn)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from synthetic_lake import PARENT, SCHEMAS, SERIES, run, shared_lake, write_raw
+from synthetic_lake import PARENT, SERIES, run, shared_lake, write_raw
 
 from rst.framework.lake import Lake, Layer
 from rst.framework.manifest import read_manifest
@@ -20,6 +20,7 @@ from rst.stages.gold import gold_stages
 from rst.stages.gold.continuous import ContinuousSeriesStage, table_name
 
 SPAN = PartitionKey(Granularity.ALL, "all")
+DAILY = ["definition", "ohlcv-1d"]
 
 
 @pytest.fixture(scope="session")
@@ -113,14 +114,11 @@ def growing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, Path]:
     """ES daily bars and definitions to 2023-11-01 imported and built; the rest written, not imported."""
     root = tmp_path_factory.mktemp("growing")
     lake = Lake(root / "lake")
-    first = write_raw(root / "part1", "2023-01-01", "2023-11-01")
     zone = RawZone(lake.root)
-    for path in first:
-        if "ohlcv-1h" not in path.name:
-            zone.import_file(path)
+    for path in write_raw(root / "part1", "2023-01-01", "2023-11-01", DAILY):
+        zone.import_file(path)
     SeriesStore(lake.root).add(SeriesDefinition("es_inc", PARENT, "days_before_expiry", 5, "backward_ratio"))
     run(lake, [Layer.BRONZE, Layer.SILVER, Layer.GOLD])
-    assert SCHEMAS  # the part-2 files are written by the test that needs them
     return lake, root
 
 
@@ -134,12 +132,13 @@ def test_incremental_update_equals_full_rebuild(growing: tuple[Lake, Path]) -> N
     manifest = read_manifest(_stage(lake, "es_inc").partition(SPAN).path(lake))
     assert manifest is not None and manifest.counts.get("full_build") == 1
 
-    for path in write_raw(root / "part2", "2023-11-01", "2024-01-01"):
-        if "ohlcv-1h" not in path.name:
-            RawZone(lake.root).import_file(path)
+    for path in write_raw(root / "part2", "2023-11-01", "2024-01-01", DAILY):
+        RawZone(lake.root).import_file(path)
     stage = _stage(lake, "es_inc")
+    assert stage.state(SPAN)[0] is PartitionState.DONE  # gold reads silver, not refreshed yet
+    run(lake, [Layer.BRONZE, Layer.SILVER])
     assert stage.state(SPAN)[0] is PartitionState.STALE
-    run(lake, [Layer.BRONZE, Layer.SILVER, Layer.GOLD])
+    run(lake, [Layer.GOLD])
     incremental = read_series("es_inc", lake=lake)
     manifest = read_manifest(stage.partition(SPAN).path(lake))
     assert manifest is not None and manifest.counts.get("incremental") == 1

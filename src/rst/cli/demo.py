@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
+
 import click
 import polars as pl
 from rich.table import Table
@@ -10,6 +13,7 @@ from rst.cli.options import lake_option
 from rst.cli.render import out_console, summary_table
 from rst.demo import DEMO_PARENTS, run_demo
 from rst.framework.lake import Lake
+from rst.framework.runlog import append_run, new_record
 from rst.framework.stage import Outcome
 from rst.validation import validate_workers
 
@@ -20,7 +24,10 @@ from rst.validation import validate_workers
 def demo(lake: str | None, workers: int) -> None:
     """Run the whole pipeline on synthetic sample data (ES, NQ, CL, GC; 2023–2024)."""
     the_lake = Lake.resolve(lake)
-    result = run_demo(the_lake, workers=validate_workers(workers, "--workers"))
+    started = dt.datetime.now(dt.UTC)
+    workers = validate_workers(workers, "--workers")
+    result = run_demo(the_lake, workers=workers)
+    append_run(the_lake, new_record("demo", sys.argv, {"workers": workers}, result.results, started_at=started))
     out_console.print(f"lake: {the_lake.root}", highlight=False)
     out_console.print(f"raw files imported: {len(result.raw_files)} for {', '.join(DEMO_PARENTS)}", highlight=False)
     out_console.print(summary_table(result.results))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
+from rst.errors import UsageError
 from rst.validation import validate_dates, validate_dt, validate_symbol
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,3 +71,25 @@ def layer_option(f: F) -> F:
 def verbosity_options(f: F) -> F:
     f = click.option("--quiet", "-q", is_flag=True, help="Only errors and the final line (for cron).")(f)
     return click.option("--verbose", "-v", is_flag=True, help="Logs and tracebacks.")(f)
+
+
+def table_option(f: F) -> F:
+    return click.option("--table", "tables", multiple=True, help="Only these tables (repeatable), e.g. ohlcv_1d.")(f)
+
+
+def apply_verbosity(verbose: bool, quiet: bool) -> None:
+    """Make ``--verbose`` / ``--quiet`` mean the same on every command.
+
+    ``--verbose``: INFO logs (one line per partition, never per record) and tracebacks on
+    errors. ``--quiet``: only errors and the command's final line (for cron). Default:
+    warnings, progress bar on a terminal, the summary.
+    """
+    if verbose and quiet:
+        raise UsageError("--verbose and --quiet exclude each other")
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and verbose:
+        ctx.meta["rst.verbose"] = True  # ``meta`` is shared by the whole context chain
+    level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING
+    logging.getLogger().setLevel(level)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -6,12 +6,13 @@ from collections import Counter
 from collections.abc import Iterable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from rst.framework.stage import Outcome, PartitionResult
-
 import sys
+
+from rst.framework.stage import Outcome, PartitionResult
 
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 out_console = Console(width=None if sys.stdout.isatty() else 200)
@@ -59,3 +60,26 @@ def summary_table(results: Iterable[PartitionResult]) -> Table:
 def _layer_order(name: str) -> tuple[int, str]:
     layer = name.split("/", 1)[0]
     return ({"bronze": 0, "silver": 1, "gold": 2}.get(layer, 3), name)
+
+
+def run_line(what: str, results: Iterable[PartitionResult], seconds: float) -> str:
+    """The final line of a run: ``run: 12 built, 3 up to date, 0 without input, 1 failed; 4,321 rows in 2.1s``."""
+    results = list(results)
+    counts = Counter(r.outcome for r in results)
+    rows = sum(r.rows_out for r in results if r.outcome is Outcome.BUILT)
+    return (
+        f"{what}: {counts[Outcome.BUILT]} built, {counts[Outcome.SKIPPED]} up to date, "
+        f"{counts[Outcome.NO_INPUT]} without input, {counts[Outcome.FAILED]} failed; {rows:,} rows in {seconds:.1f}s"
+    )
+
+
+def render_failures(results: Iterable[PartitionResult], *, verbose: bool = False) -> None:
+    """One stderr line per failed partition (its traceback too with ``verbose``)."""
+    for r in results:
+        if r.outcome is not Outcome.FAILED:
+            continue
+        if verbose and r.traceback:
+            err_console.print(r.traceback, highlight=False, soft_wrap=True, markup=False)
+        err_console.print(
+            f"[red]FAILED[/red] {escape(r.partition.label)}: {escape(str(r.error))}", highlight=False, soft_wrap=True
+        )

@@ -1,19 +1,40 @@
-"""``rst run`` (and ``python -m rst.runner``): bring partitions up to date, layer by layer."""
+"""``rst run`` (and ``python -m rst.runner``): bring partitions up to date, layer by layer.
+
+Exit codes: 0 all partitions up to date or built, 1 some partition failed (the
+others ran), 2 usage error, 130 interrupted (Ctrl-C; partitions already committed
+stay, nothing partial is visible, the same command resumes). Every run that starts
+executing appends one line to the run log (``rst runs``).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
 import time
+from collections.abc import Sequence
 
 import click
 
-from rst.cli.options import dates_options, lake_option, layer_option, parse_dates, symbol_option, verbosity_options
-from rst.cli.render import err_console, out_console, progress, summary_table
+from rst.cli.options import (
+    apply_verbosity,
+    dates_options,
+    lake_option,
+    layer_option,
+    parse_dates,
+    symbol_option,
+    table_option,
+    verbosity_options,
+)
+from rst.cli.render import err_console, out_console, progress, render_failures, run_line, summary_table
 from rst.errors import UsageError
 from rst.framework.lake import Lake, Layer
-from rst.framework.runner import run_waves
-from rst.framework.stage import Outcome, PartitionResult
+from rst.framework.runlog import RunStatus, append_run, new_record
+from rst.framework.runner import Task, run_waves
+from rst.framework.stage import Outcome, PartitionResult, PartitionState
 from rst.stages.registry import known_symbols, plan
 from rst.validation import validate_workers
+
+INTERRUPTED_EXIT = 130
 
 
 def layers_for(layer: str) -> list[Layer]:
@@ -26,7 +47,7 @@ def layers_for(layer: str) -> list[Layer]:
 @layer_option
 @symbol_option
 @dates_options
-@click.option("--table", "tables", multiple=True, help="Only these tables (repeatable), e.g. ohlcv_1d.")
+@table_option
 @click.option("--workers", "-j", type=int, default=1, show_default=True, help="Worker processes.")
 @click.option("--force", is_flag=True, help="Rebuild even partitions that are up to date.")
 @click.option("--dry-run", is_flag=True, help="Print the plan (what would run and why) and change nothing.")
@@ -45,6 +66,8 @@ def run(
     quiet: bool,
 ) -> None:
     """Run the pipeline for SYMBOLs and dates; exit 1 if any partition failed."""
+    apply_verbosity(verbose, quiet)
+    started = dt.datetime.now(dt.UTC)
     the_lake = Lake.resolve(lake)
     dates = parse_dates(dt_text, dates_text)
     workers = validate_workers(workers, "--workers")
@@ -53,44 +76,91 @@ def run(
         raise UsageError(f"no symbols given and none found in {the_lake.root} (import raw files first: rst import)")
     waves = plan(the_lake, layers_for(layer), symbols, dates, force=force, tables=list(tables) or None)
     if dry_run:
-        _print_plan(waves)
+        print_plan(the_lake, waves, quiet=quiet)
         return
-    results = execute(waves, workers=workers, quiet=quiet)
-    failed = [r for r in results if r.outcome is Outcome.FAILED]
+    params = {
+        "layer": layer,
+        "symbols": symbols,
+        "dt": dt_text,
+        "dates": dates_text,
+        "tables": list(tables),
+        "workers": workers,
+        "force": force,
+    }
+    results: list[PartitionResult] = []
+    status: RunStatus | None = None
+    t0 = time.monotonic()
+    try:
+        execute(waves, workers=workers, quiet=quiet, results=results)
+    except KeyboardInterrupt:
+        status = RunStatus.INTERRUPTED
+    append_run(the_lake, new_record("run", sys.argv, params, results, started_at=started, status=status))
     if not quiet:
         out_console.print(summary_table(results))
-    for r in failed:
-        err_console.print(f"[red]FAILED[/red] {r.partition.label}: {r.error}", highlight=False, soft_wrap=True)
-    if failed:
+    render_failures(results, verbose=verbose)
+    line = run_line("run", results, time.monotonic() - t0)
+    if status is RunStatus.INTERRUPTED:
+        err_console.print(
+            f"interrupted: {line}; committed partitions stay, nothing partial is visible; rerun to finish",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise SystemExit(INTERRUPTED_EXIT)
+    out_console.print(line, highlight=False, soft_wrap=True)
+    if any(r.outcome is Outcome.FAILED for r in results):
         raise SystemExit(1)
 
 
-def execute(waves: list[list], *, workers: int, quiet: bool) -> list[PartitionResult]:
-    """Run the waves with a progress bar; return the results."""
+def execute(
+    waves: Sequence[Sequence[Task]],
+    *,
+    workers: int,
+    quiet: bool,
+    results: list[PartitionResult] | None = None,
+) -> list[PartitionResult]:
+    """Run the waves with a progress bar; return the results.
+
+    ``results``, when given, receives each result as it arrives, so a caller interrupted
+    by Ctrl-C still knows what finished.
+    """
     total = sum(len(w) for w in waves)
     started = time.monotonic()
     rows = 0
+    collected = results if results is not None else []
     with progress(quiet) as bar:
         task_id = bar.add_task("partitions", total=total, rows_per_s="0")
 
         def on_result(result: PartitionResult) -> None:
             nonlocal rows
+            collected.append(result)
             rows += result.rows_out if result.outcome is Outcome.BUILT else 0
             rate = rows / max(time.monotonic() - started, 1e-9)
             bar.update(task_id, advance=1, rows_per_s=f"{rate:,.0f}")
 
-        return run_waves(waves, workers=workers, on_result=on_result)
+        run_waves(waves, workers=workers, on_result=on_result)
+    return collected
 
 
-def _print_plan(waves: list[list]) -> None:
+def print_plan(lake: Lake, waves: Sequence[Sequence[Task]], *, quiet: bool = False) -> None:
+    """One line per task: ``build``/``skip``, the partition and why; then a count. Reads only."""
+    from rst.ops.status import StatusResolver
+
+    resolver = StatusResolver(lake)
+    build = skip = 0
     for wave in waves:
         for task in wave:
             if task.force:
-                why = "forced"
+                verb, why = "build", "forced"
             else:
-                state, reason = task.stage.state(task.key)
-                if state.value == "done":
-                    why = "up to date: would skip"
+                st = resolver.status(task.stage, task.key)
+                if st.state is PartitionState.DONE:
+                    verb, why = "skip", "up to date"
+                elif st.state is PartitionState.MISSING and not task.stage.inputs(task.key):
+                    verb, why = "build", "missing: no input yet (an earlier layer of this run may produce it)"
                 else:
-                    why = f"{state.value}" + (f": {reason}" if reason else "")
-            out_console.print(f"{task.label}  {why}", highlight=False, soft_wrap=True)
+                    verb, why = "build", st.state.value + (f": {st.reason}" if st.reason else "")
+            build += verb == "build"
+            skip += verb == "skip"
+            if not quiet:
+                out_console.print(f"{verb:<5}  {task.label}  ({why})", highlight=False, soft_wrap=True)
+    out_console.print(f"dry run: {build} to build, {skip} up to date; nothing was changed", highlight=False)

@@ -9,7 +9,9 @@ framework, so this costs little beyond the new data.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from rst.cli.options import lake_option, verbosity_options
 from rst.cli.render import err_console, out_console, summary_table
 from rst.errors import RstError
 from rst.framework.lake import Lake, Layer
+from rst.framework.runlog import append_run, new_record
 from rst.framework.stage import Outcome, PartitionResult
 from rst.sources.databento_api.update import run_update
 from rst.sources.databento_api.update_config import DEFAULT_UPDATE_CONFIG, load_update_config
@@ -141,6 +144,7 @@ def update(
 ) -> None:
     """Bring every target in --config up to the dataset's available end, then run the pipeline on what
     was downloaded; exit 1 if anything failed."""
+    started = dt.datetime.now(dt.UTC)
     config = load_update_config(config_path)
     the_lake = Lake.resolve(lake)
     client = make_client(key_file, gateway, max_attempts)
@@ -151,5 +155,16 @@ def update(
     render_report(report.download, quiet=quiet)
     if hook is not None:
         render_pipeline(hook, quiet=quiet)
+    if not estimate:
+        errors = [f"download {o.chunk.describe()}: {o.error}" for o in report.download.failures] + [str(p) for p in report.problems]
+        errors += hook.errors if hook is not None else []
+        params = {
+            "config": config_path,
+            "pipeline": hook is not None,
+            "max_cost": max_cost,
+            "downloaded": len(report.new_files),
+        }
+        results = hook.results if hook is not None else []
+        append_run(the_lake, new_record("update", sys.argv, params, results, started_at=started, errors=errors))
     if not report.ok or (hook is not None and not hook.ok):
         raise SystemExit(1)

@@ -4,22 +4,29 @@ The runner takes *waves* of tasks (bronze, then silver, then gold): tasks in a
 wave run in parallel on a :class:`concurrent.futures.Executor` (a process pool
 for ``--workers N``, inline for one worker; a cluster executor can be passed in
 without touching any stage). A failing partition never stops the others: its
-error is captured in its :class:`PartitionResult`. Ctrl-C cancels what has not
-started; running partitions either finish or die before their atomic swap, so
-no partial partition is ever visible.
+error is captured in its :class:`PartitionResult`, and so is a worker process
+that dies (SIGKILL, OOM): its partition is reported FAILED, the pool is replaced
+for the next waves. Ctrl-C cancels what has not started; pool workers ignore
+SIGINT, so the partitions they are running finish (or, inline, die before their
+atomic swap): no partial partition is ever visible.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
+import signal
 import time
+import traceback
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from rst.errors import RstError
 from rst.framework.partition import PartitionKey
 from rst.framework.stage import Outcome, PartitionResult, Stage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,11 @@ def run_task(task: Task) -> PartitionResult:
         result = task.stage.run(task.key, force=task.force)
     except RstError as exc:
         return PartitionResult(
-            task.stage.partition(task.key), Outcome.FAILED, seconds=time.monotonic() - started, error=str(exc)
+            task.stage.partition(task.key),
+            Outcome.FAILED,
+            seconds=time.monotonic() - started,
+            error=str(exc),
+            traceback=traceback.format_exc(),
         )
     except Exception as exc:  # a bug, not bad input: still isolate it, but keep the type
         return PartitionResult(
@@ -50,16 +61,45 @@ def run_task(task: Task) -> PartitionResult:
             Outcome.FAILED,
             seconds=time.monotonic() - started,
             error=f"{type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(),
         )
     result.seconds = time.monotonic() - started
     return result
 
 
+def _ignore_sigint() -> None:
+    """Pool initializer: Ctrl-C is the parent's to handle; a worker finishes its partition."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def make_executor(workers: int) -> Executor | None:
-    """A process pool for ``workers > 1`` (forkserver: safe with polars' threads), else None (inline)."""
+    """A process pool for ``workers > 1`` (forkserver: safe with polars' threads), else None (inline).
+
+    The workers ignore SIGINT (a terminal's Ctrl-C reaches the whole process group): the
+    parent cancels what has not started and waits for the running partitions to commit.
+    """
     if workers <= 1:
         return None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("forkserver"), initializer=_ignore_sigint
+    )
+
+
+def _died(task: Task, exc: BaseException) -> PartitionResult:
+    return PartitionResult(
+        task.stage.partition(task.key),
+        Outcome.FAILED,
+        error=f"worker process died before finishing the partition ({type(exc).__name__}: {exc})",
+    )
+
+
+def _log_result(result: PartitionResult) -> None:
+    if result.outcome is Outcome.FAILED:
+        log.info("failed %s: %s", result.partition.label, result.error)
+    elif result.outcome is Outcome.BUILT:
+        log.info("built %s: %d rows in %.2fs", result.partition.label, result.rows_out, result.seconds)
+    else:
+        log.debug("%s %s", result.outcome.value, result.partition.label)
 
 
 def run_waves(
@@ -69,31 +109,53 @@ def run_waves(
     executor: Executor | None = None,
     on_result: Callable[[PartitionResult], None] | None = None,
 ) -> list[PartitionResult]:
-    """Run each wave to completion before the next; return every result in completion order."""
+    """Run each wave to completion before the next; return every result in completion order.
+
+    A worker process that dies fails the partitions it (and, the pool being broken, the
+    rest of its wave) had not finished; a pool this function made is replaced for the
+    next wave, a caller's ``executor`` is not (its remaining waves fail the same way).
+    """
     own = executor is None
     pool = make_executor(workers) if own else executor
     results: list[PartitionResult] = []
+
+    def report(result: PartitionResult) -> None:
+        _log_result(result)
+        results.append(result)
+        if on_result:
+            on_result(result)
+
     try:
         for wave in waves:
             tasks = list(wave)
             if pool is None:
                 for task in tasks:
-                    result = run_task(task)
-                    results.append(result)
-                    if on_result:
-                        on_result(result)
+                    report(run_task(task))
                 continue
-            futures: list[Future[PartitionResult]] = [pool.submit(run_task, t) for t in tasks]
+            broken = False
+            futures: dict[Future[PartitionResult], Task] = {}
+            for t in tasks:
+                try:
+                    futures[pool.submit(run_task, t)] = t
+                except BrokenExecutor as exc:
+                    broken = True
+                    report(_died(t, exc))
             try:
                 for future in as_completed(futures):
-                    result = future.result()
-                    results.append(result)
-                    if on_result:
-                        on_result(result)
+                    try:
+                        result = future.result()
+                    except BrokenExecutor as exc:
+                        broken = True
+                        result = _died(futures[future], exc)
+                    report(result)
             except BaseException:
                 for f in futures:
                     f.cancel()
                 raise
+            if broken and own:
+                assert pool is not None
+                pool.shutdown(wait=True, cancel_futures=True)
+                pool = make_executor(workers)
     finally:
         if own and pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -25,7 +25,7 @@ import shutil
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar, final
@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 from rst.errors import InputMissing, PartitionLocked, RstError, StageError
 from rst.framework.commit import fsync_tree, new_staging_dir, remove_partition, swap_in, sweep_staging
 from rst.framework.contract import Contract, load_contract
-from rst.framework.hashing import sha256_file
+from rst.framework.hashing import sha256_bytes, sha256_file
 from rst.framework.lake import Lake, Layer
 from rst.framework.lock import PartitionLock
 from rst.framework.manifest import InputFile, Manifest, OutputFile, read_manifest, write_manifest_and_success
@@ -93,6 +93,8 @@ class PartitionResult:
     rows_quarantined: int = 0
     seconds: float = 0.0
     error: str | None = None
+    traceback: str | None = None
+    """The formatted traceback of a FAILED result (shown with ``--verbose``)."""
 
 
 @dataclass
@@ -267,12 +269,16 @@ class Stage(ABC):
         return (PartitionState.STALE, reason) if reason else (PartitionState.DONE, "")
 
     def invalidate(self, key: PartitionKey) -> bool:
-        """Remove a partition (readers never see it half-deleted); the next run rebuilds it."""
+        """Remove a partition (readers never see it half-deleted) and its failure record; the next run rebuilds it.
+
+        Returns True when a partition directory was removed.
+        """
         partition = self.partition(key)
         with PartitionLock(self.lake, partition):
             removed = remove_partition(self.lake, partition.path(self.lake))
             if self.quarantine_table:
                 remove_partition(self.lake, self._quarantine_partition(key).path(self.lake))
+            self._clear_failure(partition)
         return removed
 
     # ---- internals -----------------------------------------------------------------
@@ -436,7 +442,10 @@ def _raw_input_file(lake: Lake, path: Path, known: dict[str, InputFile]) -> Inpu
     The (size, mtime) shortcut is trusted only for an mtime safely older than the moment we
     looked (``RACY_NS``): a rewrite within the same timestamp tick (coarse kernel clocks, FAT,
     some network filesystems) would otherwise keep the same mtime and go unseen. Such a
-    "racy" file is recorded with ``mtime_ns = 0`` and re-hashed at every check, as git does.
+    "racy" file would have to be recorded with ``mtime_ns = 0`` and re-hashed at every check, as
+    git does; so a file written less than ``RACY_NS`` ago (typically: imported just before the
+    run) is hashed only once that window has passed (one wait of at most ``RACY_NS``), then
+    trusted if its size and mtime did not move while it was hashed.
     """
     now = time.time_ns()
     try:
@@ -447,8 +456,14 @@ def _raw_input_file(lake: Lake, path: Path, known: dict[str, InputFile]) -> Inpu
     prior = known.get(rel)
     if prior is not None and prior.mtime_ns and prior.size == st.st_size and prior.mtime_ns == st.st_mtime_ns:
         return prior
-    trusted = st.st_mtime_ns < now - RACY_NS
-    return InputFile(rel, st.st_size, sha256_file(path), st.st_mtime_ns if trusted else 0)
+    if now - RACY_NS <= st.st_mtime_ns <= now:  # racy, not from the future: wait the window out
+        time.sleep((st.st_mtime_ns + RACY_NS - now) / 1e9 + 0.001)
+        now = time.time_ns()
+        st = path.stat()
+    digest = sha256_file(path)
+    after = path.stat()
+    trusted = st.st_mtime_ns < now - RACY_NS and (after.st_size, after.st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    return InputFile(rel, st.st_size, digest, st.st_mtime_ns if trusted else 0)
 
 
 def _stale_reason(manifest: Manifest, current: tuple[Any, ...]) -> str:
@@ -507,7 +522,28 @@ def _write_parts(
         path = staging / "part-00000.parquet"
         pq.write_table(contract.arrow_schema.empty_table(), path, **PARQUET_OPTIONS)
         outputs.append(OutputFile(path.name, 0, path.stat().st_size, sha256_file(path)))
+    if len(outputs) > 1:
+        outputs = _name_by_content(staging, outputs)
     return outputs
+
+
+def _name_by_content(staging: Path, outputs: list[OutputFile]) -> list[OutputFile]:
+    """Rename the parts of a multi-file partition ``part-NNNNN-<content id>.parquet``.
+
+    Hive readers list a partition's files first and open them later by path. Were the part names
+    the same in every version, a reader whose listing straddles a swap could open ``part-00000``
+    of the old version and ``part-00001`` of the new one: a silent mix. With names that change with
+    the content, such a reader fails to find the old files instead (and may retry). A single part
+    keeps the plain ``part-00000.parquet``: a reader opening it after a swap simply reads the new
+    version. The id derives from the content, so a rerun on the same inputs writes the same names.
+    """
+    content_id = sha256_bytes("".join(o.sha256 for o in outputs).encode())[:12]
+    renamed = []
+    for o in outputs:
+        name = o.path.replace(".parquet", f"-{content_id}.parquet")
+        os.rename(staging / o.path, staging / name)
+        renamed.append(replace(o, path=name))
+    return renamed
 
 
 def _iter_conformed(

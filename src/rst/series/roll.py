@@ -274,7 +274,7 @@ def _front_by_crossover(panel: Panel, cand: np.ndarray, offset: int) -> np.ndarr
             & panel.has_metric[ts, partner]
             & (panel.metric[ts, partner] > panel.metric[ts, f])
         )
-        switch_cross = n
+        switch_cross, crossed_to = n, f
         if cross.any():
             ci = int(cross.argmax())
             switch_cross = t0 + ci + 1 + offset

@@ -9,7 +9,9 @@ Globex hours), ``contracts`` (listing, ids, symbols, spreads), ``noise`` (counte
 randomness), ``prices`` (spot and contract price paths), ``volume`` (volume and its roll
 migration), ``bars`` (OHLCV records), ``definitions`` (InstrumentDefMsg records), ``faults``
 (broken bars for quarantine tests), ``symbology`` (metadata mappings), ``dbn_writer``
-(encoding), ``generate`` (entry points and the schema registry), ``layout`` (directories of files).
+(encoding), ``generate`` (entry points and the schema registry), ``layout`` (directories of files),
+and the intraday schemas: ``intraday`` (sessions and quoted instruments), ``book`` (order-book
+simulation: mbp-10, mbp-1, tbbo), ``trades``, ``statistics``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from rst.sources.synthetic.generate import (
     write_dbn_file,
 )
 from rst.sources.synthetic.layout import Split, file_name, write_dataset
+
+# the intraday schemas register themselves with ``register_schema`` on import
+from rst.sources.synthetic import book, statistics, trades  # noqa: E402,F401  isort: skip
 from rst.sources.synthetic.parents import REGISTRY, Parent, default_parents, get_parent
 
 __all__ = [

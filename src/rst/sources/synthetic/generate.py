@@ -2,8 +2,9 @@
 
 Schemas plug in through :func:`register_schema`: a generator returns one parent's records for a
 window as a numpy structured array in the DBN record layout of the requested version. ohlcv-1h,
-ohlcv-1d and definition are registered here; intraday schemas (mbp-10, mbp-1/tbbo, trades,
-statistics) are meant to register the same way from their own modules.
+ohlcv-1d and definition are registered here; the intraday schemas register the same way from
+their own modules: mbp-10, mbp-1 and tbbo in ``book``, trades in ``trades``, statistics in
+``statistics`` (windowed and sorted on ``ts_recv``, as Databento sorts them).
 
 Times are UTC ns, windows ``[start, end)`` (end exclusive); prices int64 fixed-point 1e-9.
 """
@@ -43,6 +44,9 @@ class Options:
     seed: int = 0
     dbn_version: int = 3
     definition_cadence: Cadence = Cadence.MONTH
+    intraday_scale: float = 1.0
+    """Multiplier of the number of book events of the intraday schemas (mbp-10, mbp-1, tbbo, trades,
+    statistics); 1.0 gives ES's front contract ~70,000 events a session."""
 
 
 GeneratorFn = Callable[[Parent, int, int, Options], np.ndarray]
@@ -145,7 +149,9 @@ def validate_version(value: int, param: str = "dbn_version") -> int:
     return int(value)
 
 
-def make_options(seed: int, dbn_version: int, definition_cadence: Cadence | str) -> Options:
+def make_options(
+    seed: int, dbn_version: int, definition_cadence: Cadence | str, intraday_scale: float = 1.0
+) -> Options:
     """Validated :class:`Options`."""
     if not isinstance(seed, int) or seed < 0:
         raise UsageError(f"seed: must be a non-negative integer, got {seed!r}")
@@ -154,7 +160,12 @@ def make_options(seed: int, dbn_version: int, definition_cadence: Cadence | str)
     except ValueError:
         known = ", ".join(c.value for c in Cadence)
         raise UsageError(f"definition_cadence: {definition_cadence!r} is not one of {known}") from None
-    return Options(seed=seed, dbn_version=validate_version(dbn_version), definition_cadence=cadence)
+    if not isinstance(intraday_scale, int | float) or not 0 < intraday_scale <= 10_000:
+        raise UsageError(f"intraday_scale: must be a number in (0, 10000], got {intraday_scale!r}")
+    return Options(
+        seed=seed, dbn_version=validate_version(dbn_version), definition_cadence=cadence,
+        intraday_scale=float(intraday_scale),
+    )
 
 
 def parent_records(
@@ -196,6 +207,7 @@ def generate(
     faults: Iterable[Fault | str] = (),
     fault_count: int = 2,
     definition_cadence: Cadence | str = Cadence.MONTH,
+    intraday_scale: float = 1.0,
 ) -> SyntheticData:
     """Generate one schema for one or more parents over ``[start, end)`` without writing.
 
@@ -206,7 +218,7 @@ def generate(
     schema_ = validate_schema(schema)
     parent_list = resolve_parents(parents)
     start_ns, end_ns = validate_window(start, end)
-    options = make_options(seed, dbn_version, definition_cadence)
+    options = make_options(seed, dbn_version, definition_cadence, intraday_scale)
     fault_kinds = validate_faults(faults)
     parts = [parent_records(schema_, p, start_ns, end_ns, options, fault_kinds, fault_count) for p in parent_list]
     metadata = build_metadata(
@@ -228,10 +240,11 @@ def write_dbn_file(
     faults: Iterable[Fault | str] = (),
     fault_count: int = 2,
     definition_cadence: Cadence | str = Cadence.MONTH,
+    intraday_scale: float = 1.0,
 ) -> Path:
     """Generate like :func:`generate` and write one ``.dbn.zst`` file at ``path``; returns ``path``."""
     data = generate(
         schema, parents, start, end, seed=seed, dbn_version=dbn_version, faults=faults,
-        fault_count=fault_count, definition_cadence=definition_cadence,
+        fault_count=fault_count, definition_cadence=definition_cadence, intraday_scale=intraday_scale,
     )
     return write_dbn(path, data.metadata, data.records)

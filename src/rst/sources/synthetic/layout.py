@@ -77,6 +77,7 @@ def write_dataset(
     faults: Iterable[Fault | str] = (),
     fault_count: int = 2,
     definition_cadence: Cadence | str = Cadence.MONTH,
+    intraday_scale: float = 1.0,
 ) -> list[Path]:
     """Write one file per (schema, parent, window) into ``directory`` (flat); returns the paths written.
 
@@ -93,7 +94,7 @@ def write_dataset(
         split_ = Split(split)
     except ValueError:
         raise UsageError(f"split: {split!r} is not one of {', '.join(s.value for s in Split)}") from None
-    options = make_options(seed, dbn_version, definition_cadence)
+    options = make_options(seed, dbn_version, definition_cadence, intraday_scale)
     fault_kinds = validate_faults(faults)
     directory = Path(directory)
     cuts = windows(start_ns, end_ns, split_)

@@ -10,6 +10,8 @@ the partitions it can change stale.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
+from pathlib import Path
 from typing import ClassVar
 
 import polars as pl
@@ -69,16 +71,22 @@ class BronzeStage(Stage):
         files = RawZone(self.lake.root).files(schema=schema or self.dbn_schema, symbol=self.symbol)
         return sorted(files, key=lambda f: (f.start_ns, f.path))
 
+    def file_window(self, f: RawFile) -> tuple[int, int]:
+        """UTC ns [start, end) of a raw file's records: its request window (see :func:`file_window`)."""
+        return file_window(self.lake.root, f, self.time_column)
+
     def inputs(self, key: PartitionKey) -> list[Input]:
         lo, hi = self.window_ns(key)
-        data = [f for f in self.raw_files() if _overlaps(f, lo, hi)]
+        data = [f for f in self.raw_files() if _overlaps(self.file_window(f), lo, hi)]
         if not data:
             return []
         inputs: list[Input] = [RawInput(f.abspath(self.lake.root)) for f in data]
         if self.needs_definitions:
             def_lo = lo - int(DEFINITION_LOOKBACK.total_seconds()) * 10**9
             inputs += [
-                RawInput(f.abspath(self.lake.root)) for f in self.raw_files("definition") if _overlaps(f, def_lo, hi)
+                RawInput(f.abspath(self.lake.root))
+                for f in self.raw_files("definition")
+                if _overlaps(file_window(self.lake.root, f, "ts_recv"), def_lo, hi)
             ]
         return inputs
 
@@ -91,8 +99,8 @@ class BronzeStage(Stage):
         """Partitions whose window some raw file covers (by metadata start/end)."""
         dates: set[dt.date] = set()
         for f in self.raw_files():
-            end_ns = f.end_ns if f.end_ns is not None else f.start_ns + NS_PER_DAY
-            first = _utc_date(f.start_ns)
+            start_ns, end_ns = self.file_window(f)
+            first = _utc_date(start_ns)
             last = _utc_date(end_ns - 1)
             if self.date_basis == "session":
                 last += dt.timedelta(days=1)  # evening UTC belongs to the next trading date
@@ -100,6 +108,43 @@ class BronzeStage(Stage):
         return self.keys_for_dates(sorted(dates))
 
 
-def _overlaps(f: RawFile, lo: int, hi: int) -> bool:
-    end = f.end_ns if f.end_ns is not None else f.start_ns + NS_PER_DAY
-    return f.start_ns < hi and end > lo
+def _overlaps(window: tuple[int, int], lo: int, hi: int) -> bool:
+    return window[0] < hi and window[1] > lo
+
+
+def file_window(lake_root: Path, f: RawFile, time_column: str) -> tuple[int, int]:
+    """UTC ns [start, end) that holds a raw file's records.
+
+    The metadata's request window when it has an end (Databento filters requests on
+    ``ts_recv``, end exclusive). A file with an open end (``end_ns`` None: hand-made
+    files, some samples whose start is not even a real time) is scanned once per process
+    for the min/max of ``time_column`` (streamed, bounded memory; cached by path, size
+    and mtime); an empty one covers one day from its start.
+    """
+    if f.end_ns is not None:
+        return f.start_ns, f.end_ns
+    path = f.abspath(lake_root)
+    try:
+        st = path.stat()
+    except OSError:
+        return f.start_ns, f.start_ns + NS_PER_DAY
+    extent = _data_extent(str(path), st.st_size, st.st_mtime_ns, time_column)
+    return extent if extent is not None else (f.start_ns, f.start_ns + NS_PER_DAY)
+
+
+@lru_cache(maxsize=256)
+def _data_extent(path: str, size: int, mtime_ns: int, time_column: str) -> tuple[int, int] | None:
+    import pyarrow.compute as pc
+
+    from rst.sources.dbn_file import iter_batches
+
+    lo: int | None = None
+    hi: int | None = None
+    for batch in iter_batches(path, prefetch=0):
+        name = time_column if time_column in batch.schema.names else "ts_event"
+        bounds = pc.min_max(batch.column(name).cast("int64"))
+        if bounds["min"].is_valid:
+            b_lo, b_hi = bounds["min"].as_py(), bounds["max"].as_py()
+            lo = b_lo if lo is None else min(lo, b_lo)
+            hi = b_hi if hi is None else max(hi, b_hi)
+    return None if lo is None or hi is None else (lo, hi + 1)

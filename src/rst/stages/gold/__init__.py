@@ -1,4 +1,5 @@
-"""Gold: continuous futures series from the saved series definitions of each parent."""
+"""Gold: continuous futures series from the saved series definitions of each parent, and session
+windows of intraday tables (:mod:`rst.stages.gold.windows`, registered there)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ from rst.framework.lake import Lake, Layer
 from rst.framework.stage import Stage
 from rst.series.store import SeriesStore
 from rst.stages.gold.continuous import ContinuousSeriesStage, table_name
+from rst.stages.gold.windows import SessionWindow, SessionWindowStage
 from rst.stages.registry import register
 
-__all__ = ["ContinuousSeriesStage", "daily_bars_table", "gold_stages", "table_name"]
+__all__ = [
+    "ContinuousSeriesStage", "SessionWindow", "SessionWindowStage", "daily_bars_table", "gold_stages", "table_name",
+]  # fmt: skip
 
 
 def daily_bars_table(lake: Lake, symbol: str) -> str:

@@ -7,9 +7,11 @@ is one partition (:attr:`Granularity.ALL`) rebuilt whenever its inputs change.
 Inputs: every complete silver partition of the parent's daily bars
 (``ohlcv_1d``; ``ohlcv_1d_session`` for a parent with hourly but no daily bars),
 and the series definition's fingerprint in ``params`` (so editing a definition
-makes the partition stale). ``settlement`` and ``open_interest`` are null until
-statistics are refined; a series with ``price_field = settlement`` then has no
-reference price and never adjusts.
+makes the partition stale), plus every complete silver ``statistics`` partition of
+the parent: ``settlement`` and ``open_interest`` of each bar come from them
+(:func:`rst.stages.silver.statistics.settlement_oi_from_files`, joined on instrument and
+trading date) and are null without statistics; a series with
+``price_field = settlement`` then has no reference price and never adjusts.
 
 Transform: :func:`rst.series.update` on the previous output when that output
 was built by the same stage version from the same definition and only the
@@ -37,6 +39,8 @@ from rst.framework.partition import Granularity, Partition, PartitionKey
 from rst.framework.stage import Input, PartitionInput, Stage, StageContext
 from rst.read import complete_partitions, partition_files
 from rst.series import SeriesDefinition, build, update
+from rst.stages.silver.statistics import TABLE as STATISTICS_TABLE
+from rst.stages.silver.statistics import settlement_oi_from_files, with_settlement_oi
 
 CONTRACT_TABLE = "continuous"
 SPAN = PartitionKey(Granularity.ALL, "all")
@@ -55,7 +59,7 @@ def table_name(series_id: str) -> str:
 
 
 def read_bars(files: Iterable[str | PurePosixPath], lake: Lake) -> pl.DataFrame:
-    """Silver daily bars as the series engine takes them (``open_interest``/``settlement`` null for now)."""
+    """Silver daily bars as the series engine takes them (``open_interest``/``settlement`` null; see ``transform``)."""
     paths = [lake.root / str(f) for f in files]
     if not paths:
         return pl.DataFrame(schema={c: pl.Null for c in BAR_COLUMNS})
@@ -101,16 +105,33 @@ class ContinuousSeriesStage(Stage):
 
     def inputs(self, key: PartitionKey) -> list[Input]:
         dirs = complete_partitions(self.lake, Layer.SILVER, self.symbol, self.bars_table)
-        return [PartitionInput(Partition(Layer.SILVER, self.symbol, self.bars_table, PartitionKey.parse(d.name))) for d in dirs]
+        inputs: list[Input] = [
+            PartitionInput(Partition(Layer.SILVER, self.symbol, self.bars_table, PartitionKey.parse(d.name))) for d in dirs
+        ]
+        if inputs:
+            stats = complete_partitions(self.lake, Layer.SILVER, self.symbol, STATISTICS_TABLE)
+            inputs += [
+                PartitionInput(Partition(Layer.SILVER, self.symbol, STATISTICS_TABLE, PartitionKey.parse(d.name)))
+                for d in stats
+            ]
+        return inputs
 
     def transform(self, ctx: StageContext) -> Iterator[pa.Table]:
         files = [
             self.lake.relative(f)
             for i in ctx.inputs
-            if isinstance(i, PartitionInput)
+            if isinstance(i, PartitionInput) and i.partition.table == self.bars_table
             for f in partition_files(i.partition.path(self.lake))
         ]
         bars = read_bars(files, self.lake)
+        stat_files = [
+            f
+            for i in ctx.inputs
+            if isinstance(i, PartitionInput) and i.partition.table == STATISTICS_TABLE
+            for f in partition_files(i.partition.path(self.lake))
+        ]
+        if stat_files:
+            bars = with_settlement_oi(bars, settlement_oi_from_files(stat_files))
         ctx.rows_in += bars.height
         existing = self._previous_output(ctx)
         if existing is not None:

@@ -3,7 +3,9 @@
 Tables per parent: one per bronze bar table (``ohlcv_1d``, ``ohlcv_1h``,
 ``ohlcv_1m``, ``ohlcv_1s``, same partitioning) and ``ohlcv_1d_session``
 (session-aligned daily bars from hourly bars); each with a ``<table>_quarantine``
-for records no definition covers.
+for records no definition covers. The intraday tables (``mbp_10``, ``mbp_1``,
+``tbbo``, ``trades``, ``statistics``, ``status``) are refined by
+:mod:`rst.stages.silver.intraday` (registered there).
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from rst.framework.lake import Lake, Layer
 from rst.framework.stage import Stage
 from rst.stages.registry import register
 from rst.stages.silver.bars import SILVER_BAR_STAGES, SilverBarStage
+from rst.stages.silver.intraday import SilverIntradayStage
 from rst.stages.silver.base import SilverStage
 from rst.stages.silver.session_bars import HOURLY, SilverSessionBars
 
-__all__ = ["SILVER_BAR_STAGES", "SilverBarStage", "SilverSessionBars", "SilverStage", "silver_stages"]
+__all__ = [
+    "SILVER_BAR_STAGES", "SilverBarStage", "SilverIntradayStage", "SilverSessionBars", "SilverStage", "silver_stages",
+]  # fmt: skip
 
 
 def bronze_tables(lake: Lake, symbol: str) -> set[str]:

@@ -1,0 +1,215 @@
+"""``rst status``: the state of every partition, computed from the lake alone.
+
+A partition is ``done`` (complete, and its stage version, parameters, contract and
+inputs are what its manifest recorded), ``missing`` (no complete partition),
+``stale`` (complete but out of date: :meth:`Stage.state` gives the reason) or
+``failed`` (its last run failed: the error is kept under ``<lake>/_failures/``).
+
+Staleness propagates downstream: a partition whose own lineage is unchanged but
+that reads an upstream partition which is not ``done`` is ``stale`` too ("upstream
+… is stale"), because the next ``rst run --layer all`` rebuilds the upstream first
+and then, when its output changes, this one.
+
+Cost: manifests and the raw catalogue are read; raw files are re-hashed only when
+their size or mtime differ from the manifest's record (see ``Stage.state``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shlex
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rst.framework.lake import Lake, Layer
+from rst.framework.manifest import read_manifest
+from rst.framework.partition import Granularity, Partition, PartitionKey
+from rst.framework.stage import PartitionInput, PartitionState, Stage
+from rst.stages.registry import stages_for
+
+SCHEMA_VERSION = 1
+STATES = tuple(PartitionState)
+
+
+@dataclass(frozen=True)
+class PartitionStatus:
+    """One partition's state, the reason when not done, and the command that brings it up to date."""
+
+    partition: Partition
+    state: PartitionState
+    reason: str = ""
+    command: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.partition.label
+
+    def to_dict(self) -> dict[str, Any]:
+        p = self.partition
+        return {
+            "layer": p.layer.value,
+            "symbol": p.symbol,
+            "table": p.table,
+            "partition": p.key.dirname,
+            "state": self.state.value,
+            "reason": self.reason,
+            "command": self.command,
+        }
+
+
+@dataclass
+class LakeStatus:
+    """Every partition asked about, in layer order (bronze, silver, gold), then symbol, table, key."""
+
+    lake: Lake
+    partitions: list[PartitionStatus] = field(default_factory=list)
+
+    def totals(self) -> dict[str, int]:
+        counts = Counter(s.state for s in self.partitions)
+        return {state.value: counts[state] for state in STATES}
+
+    def tables(self) -> list[dict[str, Any]]:
+        """One row per (layer, symbol, table) with a count per state."""
+        groups: dict[tuple[str, str, str], Counter[PartitionState]] = {}
+        for s in self.partitions:
+            p = s.partition
+            groups.setdefault((p.layer.value, p.symbol, p.table), Counter())[s.state] += 1
+        return [
+            {"layer": layer, "symbol": symbol, "table": table, **{st.value: c[st] for st in STATES}}
+            for (layer, symbol, table), c in groups.items()
+        ]
+
+    def problems(self) -> list[PartitionStatus]:
+        return [s for s in self.partitions if s.state is not PartitionState.DONE]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "lake": str(self.lake.root),
+            "totals": self.totals(),
+            "tables": self.tables(),
+            "partitions": [s.to_dict() for s in self.partitions],
+        }
+
+
+def rerun_command(lake: Lake, partition: Partition) -> str:
+    """The ``rst run`` command that rebuilds exactly ``partition`` (``--lake`` only when not the default)."""
+    args = ["rst", "run"]
+    if lake.root != Lake.resolve(None).root:
+        args += ["--lake", str(lake.root)]
+    args += ["--layer", partition.layer.value, "--symbol", partition.symbol]
+    if partition.key.granularity is not Granularity.ALL:
+        args += ["--dt", partition.key.start.isoformat()]
+    args += ["--table", partition.table]
+    return shlex.join(args)
+
+
+class StatusResolver:
+    """Computes partition states with downstream propagation, memoised (one instance per question).
+
+    Upstream partitions are resolved on demand through the stage that builds them, so
+    ``rst status --layer gold`` still sees a stale silver or bronze partition beneath.
+    """
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+        self._memo: dict[Partition, PartitionStatus] = {}
+        self._stages: dict[tuple[Layer, str], dict[str, Stage]] = {}
+        self._key_cache: dict[int, list[PartitionKey]] = {}
+
+    def stages(self, layer: Layer, symbol: str) -> dict[str, Stage]:
+        """The stages of ``layer`` for ``symbol`` by table (one instance each, so per-stage caches are shared)."""
+        found = self._stages.get((layer, symbol))
+        if found is None:
+            found = {s.table: s for s in stages_for(self.lake, layer, symbol)}
+            self._stages[(layer, symbol)] = found
+        return found
+
+    def status(self, stage: Stage, key: PartitionKey) -> PartitionStatus:
+        partition = stage.partition(key)
+        known = self._memo.get(partition)
+        if known is not None:
+            return known
+        state, reason = stage.state(key)
+        if state is PartitionState.DONE:
+            read = [i.partition for i in stage.inputs(key) if isinstance(i, PartitionInput)]
+            problem = self._upstream_problem(key, read)
+            if problem:
+                state, reason = PartitionState.STALE, problem
+        command = "" if state is PartitionState.DONE else rerun_command(self.lake, partition)
+        result = PartitionStatus(partition, state, reason, command)
+        self._memo[partition] = result
+        return result
+
+    def _upstream_problem(self, key: PartitionKey, read: list[Partition]) -> str:
+        """Why a partition whose own lineage holds will still be rebuilt ("" when it will not).
+
+        Either a partition it reads is not done, or its upstream tables have a partition in
+        its date range that it did not read (built since, or buildable but missing: stages
+        read only the *complete* upstream partitions, so the next run would add it).
+        """
+        for partition in read:
+            upstream = self.partition_status(partition)
+            if upstream.state is not PartitionState.DONE:
+                return f"upstream {upstream.label} is {upstream.state.value}"
+        chosen = set(read)
+        for layer, symbol, table in sorted({(p.layer, p.symbol, p.table) for p in read}):
+            stage = self.stages(layer, symbol).get(table)
+            if stage is None:
+                continue
+            for other in self._keys(stage):
+                if other.start >= key.end or key.start >= other.end or stage.partition(other) in chosen:
+                    continue
+                upstream = self.status(stage, other)
+                if upstream.state is PartitionState.DONE:
+                    return f"upstream {upstream.label} is new since this partition was built"
+                if upstream.state is not PartitionState.MISSING or stage.inputs(other):
+                    return f"upstream {upstream.label} is {upstream.state.value}"
+        return ""
+
+    def _keys(self, stage: Stage) -> list[PartitionKey]:
+        found = self._key_cache.get(id(stage))
+        if found is None:
+            found = self._key_cache[id(stage)] = stage_keys(stage, None)
+        return found
+
+    def partition_status(self, partition: Partition) -> PartitionStatus:
+        """The status of any partition, through its stage when one builds it, else from its manifest."""
+        stage = self.stages(partition.layer, partition.symbol).get(partition.table)
+        if stage is not None:
+            return self.status(stage, partition.key)
+        done = read_manifest(partition.path(self.lake)) is not None
+        return PartitionStatus(
+            partition,
+            PartitionState.DONE if done else PartitionState.MISSING,
+            "" if done else "no complete partition (no stage builds this table)",
+        )
+
+
+def stage_keys(stage: Stage, dates: Sequence[dt.date] | None) -> list[PartitionKey]:
+    """The partitions of ``stage`` worth reporting: what its inputs allow plus what exists, within ``dates``."""
+    keys = set(stage.available_keys()) | set(stage.existing_keys())
+    if dates is not None:
+        keys &= set(stage.keys_for_dates(list(dates)))
+    return sorted(keys)
+
+
+def lake_status(
+    lake: Lake,
+    layers: Sequence[Layer],
+    symbols: Sequence[str],
+    dates: Sequence[dt.date] | None = None,
+    tables: Sequence[str] | None = None,
+) -> LakeStatus:
+    """The status of every partition of ``layers`` x ``symbols`` (x ``tables``) within ``dates`` (None: all)."""
+    resolver = StatusResolver(lake)
+    out = LakeStatus(lake)
+    for layer in sorted(layers, key=list(Layer).index):
+        for symbol in symbols:
+            for table, stage in sorted(resolver.stages(layer, symbol).items()):
+                if tables and table not in tables:
+                    continue
+                out.partitions.extend(resolver.status(stage, key) for key in stage_keys(stage, dates))
+    return out
