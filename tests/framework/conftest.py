@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from toystage import QUARANTINE, SYMBOL, TABLE, ToyStage, install_schemas, write_raw
 
 from rst.framework.contract import SCHEMAS_ENV, load_contract
 from rst.framework.lake import Lake, Layer
 from rst.framework.partition import Granularity, PartitionKey
-from toystage import QUARANTINE, SYMBOL, TABLE, ToyStage, install_schemas, write_raw
 
 HERE = Path(__file__).parent
 WORKER = HERE / "toy_worker.py"
@@ -90,4 +90,3 @@ def run_worker(lake: Lake, schemas: Path) -> Callable[..., subprocess.Popen[byte
         return subprocess.Popen([sys.executable, str(WORKER), json.dumps(full)], env=environ)
 
     return start
-

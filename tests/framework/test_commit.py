@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from toystage import expected_rows, rows_polars, rows_pyarrow, snapshot, staging_leftovers, trash_leftovers, write_raw
 
 import rst.framework.commit as commit
 from rst.errors import StageError
 from rst.framework.commit import new_staging_dir, remove_partition, swap_in, sweep_staging
 from rst.framework.manifest import read_manifest
 from rst.framework.stage import Outcome
-from toystage import expected_rows, rows_polars, rows_pyarrow, snapshot, staging_leftovers, trash_leftovers, write_raw
 
 
 def _staged(lake, stage, key, files: dict[str, bytes]) -> Path:

@@ -7,12 +7,12 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from toystage import TABLE, TOY_AVSC, snapshot, staging_leftovers
 
 from rst.errors import ConfigError, ContractViolation, StageError
 from rst.framework.contract import load_contract
 from rst.framework.manifest import read_manifest
 from rst.framework.stage import Outcome
-from toystage import TABLE, TOY_AVSC, snapshot, staging_leftovers
 
 VIOLATIONS = {
     # bad mode: (field, expected text, actual text)
@@ -87,14 +87,18 @@ def test_conform_directly(schemas):
         contract.conform(ok.set_column(1, "ts_event", pa.array([1, 2], pa.timestamp("us", "UTC"))), "p")
 
 
+def _avsc(field_type, **attrs):
+    return json.dumps({"type": "record", "name": "toy", "fields": [{"name": "x", "type": field_type, **attrs}]})
+
+
 @pytest.mark.parametrize(
     "text, problem",
     [
         ("{not json", "invalid Avro schema"),
-        (json.dumps({"type": "record", "name": "toy", "fields": [{"name": "x", "type": "nope"}]}), "invalid Avro schema"),
-        (json.dumps({"type": "record", "name": "toy", "fields": [{"name": "x", "type": "long", "arrow.type": "int8"}]}), "arrow.type"),
-        (json.dumps({"type": "record", "name": "toy", "fields": [{"name": "x", "type": ["null", "long", "string"]}]}), "unions"),
-        (json.dumps({"type": "record", "name": "toy", "fields": [{"name": "x", "type": {"type": "array", "items": "long"}}]}), "unsupported"),
+        (_avsc("nope"), "invalid Avro schema"),
+        (_avsc("long", **{"arrow.type": "int8"}), "arrow.type"),
+        (_avsc(["null", "long", "string"]), "unions"),
+        (_avsc({"type": "array", "items": "long"}), "unsupported"),
     ],
 )
 def test_invalid_avsc_is_a_config_error_naming_the_file(schemas, text, problem):

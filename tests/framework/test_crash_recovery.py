@@ -15,11 +15,6 @@ import signal
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-
-import rst.framework.stage as stage_mod
-from rst.framework.lake import Lake, Layer
-from rst.framework.manifest import read_manifest
-from rst.framework.stage import Outcome, PartitionState
 from toystage import (
     QUARANTINE,
     SYMBOL,
@@ -32,6 +27,11 @@ from toystage import (
     trash_leftovers,
     write_raw,
 )
+
+import rst.framework.stage as stage_mod
+from rst.framework.lake import Lake, Layer
+from rst.framework.manifest import read_manifest
+from rst.framework.stage import Outcome, PartitionState
 
 KILL_POINTS = [
     "transform",  # between two batches of transform()

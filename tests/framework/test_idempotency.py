@@ -14,12 +14,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from rst.errors import StageError
-from rst.framework.contract import load_contract
-from rst.framework.lake import Lake, Layer
-from rst.framework.manifest import read_manifest
-from rst.framework.stage import Outcome, PartitionState
 from toystage import (
     QUARANTINE,
     SYMBOL,
@@ -34,6 +28,12 @@ from toystage import (
     snapshot,
     write_raw,
 )
+
+from rst.errors import StageError
+from rst.framework.contract import load_contract
+from rst.framework.lake import Lake, Layer
+from rst.framework.manifest import read_manifest
+from rst.framework.stage import Outcome, PartitionState
 
 
 def test_second_run_is_skipped_and_leaves_files_untouched(stage, key, part_dir, quarantine_dir):

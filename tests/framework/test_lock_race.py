@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
+from toystage import check_manifest_matches_files, staging_leftovers
 
 from rst.errors import PartitionLocked
 from rst.framework.lock import PartitionLock
 from rst.framework.stage import Outcome, PartitionState
-from toystage import check_manifest_matches_files, staging_leftovers
 
 
 def _wait_for(predicate, what: str, timeout: float = 30.0) -> None:

@@ -7,11 +7,11 @@ import hashlib
 import json
 
 import pyarrow.parquet as pq
+from toystage import QUARANTINE, TABLE, check_manifest_matches_files, trash_leftovers, write_raw
 
 from rst.framework.contract import load_contract
 from rst.framework.manifest import MANIFEST, SUCCESS, Manifest, read_manifest
 from rst.framework.stage import Outcome, PartitionState
-from toystage import QUARANTINE, TABLE, check_manifest_matches_files, trash_leftovers, write_raw
 
 
 def test_manifest_records_lineage(stage, lake, key, raw, part_dir):
@@ -23,7 +23,7 @@ def test_manifest_records_lineage(stage, lake, key, raw, part_dir):
     assert (m.layer, m.table, m.symbol, m.partition) == ("bronze", TABLE, "ES", "dt=2024-03-01")
     assert m.params == {"mult": 2, "batch": 3}
     assert [i.path for i in m.inputs] == ["raw/toy/2024-03-01/a.txt", "raw/toy/2024-03-01/b.txt"]
-    for i, path in zip(m.inputs, raw):
+    for i, path in zip(m.inputs, raw, strict=False):
         assert i.size == path.stat().st_size
         assert i.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert m.schema_fingerprint == load_contract("bronze", TABLE).fingerprint
@@ -89,7 +89,9 @@ def test_empty_output_is_one_empty_file(make_stage, lake, key, part_dir):
     assert stage.run(key).outcome is Outcome.BUILT
     m = check_manifest_matches_files(part_dir)
     assert m.rows_out == 0 and [o.rows for o in m.outputs] == [0]
-    assert pq.read_schema(part_dir / "part-00000.parquet").remove_metadata() == load_contract("bronze", TABLE).arrow_schema
+    assert (
+        pq.read_schema(part_dir / "part-00000.parquet").remove_metadata() == load_contract("bronze", TABLE).arrow_schema
+    )
 
 
 def test_quarantine_partition_written_then_removed(stage, make_stage, lake, key, quarantine_dir):
@@ -154,7 +156,9 @@ def test_manifest_inputs_of_an_upstream_partition(stage, lake, key, part_dir):
     assert down.run(key).outcome is Outcome.BUILT
     m = check_manifest_matches_files(down.partition(key).path(lake))
     up = read_manifest(part_dir)
-    assert [(i.path, i.sha256) for i in m.inputs] == [(f"{lake.relative(part_dir)}/{o.path}", o.sha256) for o in up.outputs]
+    assert [(i.path, i.sha256) for i in m.inputs] == [
+        (f"{lake.relative(part_dir)}/{o.path}", o.sha256) for o in up.outputs
+    ]
     assert down.run(key).outcome is Outcome.SKIPPED
     stage.run(key, force=True)  # byte-identical rebuild upstream: downstream stays up to date
     assert down.run(key).outcome is Outcome.SKIPPED

@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+
 # pyarrow probes for pandas on its first pa.array() call; importing pandas costs seconds per
 # worker process and the toy stage does not need it
 class _NoPandas:
@@ -37,13 +39,14 @@ class _NoPandas:
 
 sys.meta_path.insert(0, _NoPandas)  # type: ignore[arg-type]
 
+from toystage import TABLE, ToyStage  # noqa: E402
+
 import rst.framework.commit as commit  # noqa: E402
 import rst.framework.manifest as manifest  # noqa: E402
 import rst.framework.stage as stage_mod  # noqa: E402
 from rst.errors import PartitionLocked  # noqa: E402
 from rst.framework.lake import Lake  # noqa: E402
 from rst.framework.partition import Granularity, PartitionKey  # noqa: E402
-from toystage import TABLE, ToyStage  # noqa: E402
 
 KILL_AT = os.environ.get("RST_TEST_KILL_AT", "")
 

@@ -125,8 +125,8 @@ class ToyStage(Stage):
                 chunk = values[i : i + batch]
                 ts = [base + n + k for k in range(len(chunk))]
                 n += len(chunk)
-                good = [(t, v) for t, v in zip(ts, chunk) if v >= 0]
-                neg = [(t, v) for t, v in zip(ts, chunk) if v < 0]
+                good = [(t, v) for t, v in zip(ts, chunk, strict=False) if v >= 0]
+                neg = [(t, v) for t, v in zip(ts, chunk, strict=False) if v < 0]
                 if neg:
                     ctx.quarantine(
                         _table(
@@ -175,7 +175,9 @@ def _batch(rows: list[tuple[int, int]], mult: int, symbol: str, rel: str, bad: s
     elif bad == "large_string":  # conforming: cast to the contract's dictionary<int32, string>
         cols["symbol"] = pa.array([symbol] * len(rows), pa.large_string())
         cols["source_file"] = (
-            pa.array([rel] * len(rows), pa.large_string()).dictionary_encode().cast(pa.dictionary(pa.int8(), pa.large_string()))
+            pa.array([rel] * len(rows), pa.large_string())
+            .dictionary_encode()
+            .cast(pa.dictionary(pa.int8(), pa.large_string()))
         )
         cols["note"] = cols["note"].cast(pa.large_string())
     return _table(cols)
@@ -211,7 +213,7 @@ def rows_polars(table_dir: Path) -> set[tuple[int, int]]:
 
     df = pl.scan_parquet(f"{table_dir}/**/*.parquet", hive_partitioning=True).select("ts_event", "price").collect()
     ts = df["ts_event"].dt.epoch("ns").to_list()
-    return set(zip(ts, df["price"].to_list()))
+    return set(zip(ts, df["price"].to_list(), strict=False))
 
 
 def rows_pyarrow(table_dir: Path) -> set[tuple[int, int]]:
@@ -220,7 +222,7 @@ def rows_pyarrow(table_dir: Path) -> set[tuple[int, int]]:
 
     t = ds.dataset(table_dir, partitioning="hive").to_table(columns=["ts_event", "price"])
     ts = t.column("ts_event").cast(pa.int64()).to_pylist()
-    return set(zip(ts, t.column("price").to_pylist()))
+    return set(zip(ts, t.column("price").to_pylist(), strict=False))
 
 
 def staging_leftovers(lake: Lake) -> list[Path]:

@@ -26,6 +26,7 @@ _CLASSES = {
     "trades": (dbn.TradeMsg, dbn.Schema.TRADES, 0x00),
     "statistics": (dbn.StatMsg, dbn.Schema.STATISTICS, 0x18),
     "definition": (dbn.InstrumentDefMsg, dbn.Schema.DEFINITION, 0x13),
+    "ohlcv-1d": (dbn.OHLCVMsg, dbn.Schema.OHLCV_1D, 0x23),
 }
 
 
@@ -87,6 +88,18 @@ def trades(ts_recv: Sequence[int], instrument_id: int = 5482) -> np.ndarray:
     rec["price"] = MID
     rec["size"] = 1
     rec["sequence"] = np.arange(len(ts), dtype=np.uint32) + 1
+    return rec
+
+
+def daily_bars(rows: Sequence[dict]) -> np.ndarray:
+    """``ohlcv-1d`` bars from dicts with ``ts_event`` (00:00 UTC), ``instrument_id``, ``volume`` (OHLC around MID)."""
+    rec = empty("ohlcv-1d", len(rows))
+    rec["open"] = rec["close"] = MID
+    rec["high"] = MID + TICK
+    rec["low"] = MID - TICK
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            rec[key][i] = value
     return rec
 
 

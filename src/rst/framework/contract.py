@@ -121,7 +121,8 @@ def _is_stringlike(t: pa.DataType) -> bool:
 
 
 def _cast(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
-    """Cast a compatible column; string-likes Arrow cannot cast directly (views, dictionaries of views) are decoded first."""
+    """Cast a compatible column; string-likes Arrow cannot cast directly (views and their dictionaries) are
+    decoded to ``large_string`` first."""
     try:
         return column.cast(target)
     except pa.ArrowNotImplementedError:

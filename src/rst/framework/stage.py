@@ -6,11 +6,15 @@ partition is produced, identically for every stage:
 
 lock → sweep stale staging → resolve inputs → up-to-date check → stage outside
 the table → ``transform()`` batch by batch → contract check → Parquet parts →
-manifest → ``_SUCCESS`` → fsync → atomic swap.
+manifest → ``_SUCCESS`` → fsync → atomic swap (the quarantine partition, if
+any, is staged alongside and swapped just before the main one).
 
 So every partition is idempotent (skipped while its inputs, stage version,
 parameters and contract are unchanged), atomic (readers see the old or the new
 partition, never a mix), contract-checked and traceable (``_MANIFEST.json``).
+A quarantine partition belongs to its main partition: the up-to-date check also
+requires it to match the main manifest, so a crash between the two swaps is
+repaired by the next run.
 Any exception escaping ``transform()`` becomes a :class:`StageError` naming
 layer, table and partition, chained from the cause; the previous partition, if
 any, is left untouched.

@@ -299,9 +299,10 @@ class RawZone:
             Where the bytes came from, for error messages.
         """
         staged = Path(staged)
+        if staged.resolve().parent != self.staging_dir.resolve():
+            # not ours to consume: leave the caller's file alone
+            raise RawZoneError(f"{staged}: import_staged takes files inside {self.staging_dir}")
         try:
-            if staged.resolve().parent != self.staging_dir.resolve():
-                raise RawZoneError(f"{staged}: import_staged takes files inside {self.staging_dir}")
             if not name or "/" in name or name.startswith((".", "_")):
                 raise RawZoneError(f"invalid raw file name {name!r}")
             shown = source if source is not None else staged

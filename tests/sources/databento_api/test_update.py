@@ -113,7 +113,8 @@ def test_update_cli_exits_1_with_summary_when_something_failed(
     mock_db.add_fault(Fault("timeseries.get_range", status=500, times=None,
                             when=lambda r: r.params["symbols"] == "NQ.FUT" and r.params["schema"] == "definition"))
     result = CliRunner().invoke(
-        cli, ["update", "--gateway", mock_db.gateway, "--config", str(config_file), "--max-attempts", "1"],
+        cli, ["update", "--gateway", mock_db.gateway, "--config", str(config_file), "--max-attempts", "1",
+              "--no-pipeline"],  # downloads only: the pipeline has its own tests below
         env=cli_env,
     )
     assert result.exit_code == 1, result.output
@@ -123,7 +124,7 @@ def test_update_cli_exits_1_with_summary_when_something_failed(
     mock_db.faults.clear()
     mock_db.requests.clear()
     rerun = CliRunner().invoke(
-        cli, ["update", "--gateway", mock_db.gateway, "--config", str(config_file)], env=cli_env,
+        cli, ["update", "--gateway", mock_db.gateway, "--config", str(config_file), "--no-pipeline"], env=cli_env,
     )
     assert rerun.exit_code == 0, rerun.output
     assert "1 planned, 1 downloaded, 0 failed" in rerun.output

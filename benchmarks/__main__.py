@@ -1,0 +1,5 @@
+"""``uv run python -m benchmarks``: run every benchmark (see :mod:`benchmarks.run`)."""
+
+from benchmarks.run import main
+
+main()

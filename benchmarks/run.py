@@ -1,0 +1,395 @@
+"""rst benchmarks, every peer measured in the same run: ``uv run python -m benchmarks [--quick]``.
+
+1. **Bronze MBP-10**: one synthetic MBP-10 ``.dbn.zst`` file (``--records``, default 2,000,000)
+   through rst's bronze ``mbp_10`` stage (or, while that stage is absent, ``iter_batches`` + a
+   polars Parquet write), against ``databento.DBNStore.to_parquet`` (the peer) and the floor
+   (zstd decompression + ``np.frombuffer`` + a plain polars Parquet write). Each measurement
+   runs in its own subprocess, which reports its wall time and its own peak RSS
+   (``getrusage(RUSAGE_SELF).ru_maxrss``); best of ``--repeat`` runs. rst bronze is also run
+   on a 4x smaller and a 2x larger file to show memory does not grow with file size.
+2. **Daily pipeline**: ``--parents`` x ``--years`` of ohlcv-1d + definitions, raw -> gold cold
+   (import, then bronze, silver, gold with ``--workers``), then a one-day incremental update.
+
+Tables go to stdout and to ``benchmarks/RESULTS.md`` (overwritten; ``--out`` to change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MBP_DAY = (dt.date(2024, 2, 6), dt.date(2024, 2, 7))
+"""UTC day of the MBP-10 files (a Tuesday: parts of two ES sessions)."""
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def make_mbp10_file(path: Path, records: int, seed: int = 11) -> Path:
+    """A synthetic ES MBP-10 file with at least ``records`` records (generator's ``intraday_scale`` sized to fit)."""
+    from rst.sources.synthetic import generate, write_dbn_file
+
+    probe = len(generate("mbp-10", "ES", *MBP_DAY, seed=seed, intraday_scale=0.2).records)
+    scale = max(0.02, 0.2 * records / probe * 1.04)
+    while True:
+        write_dbn_file(path, "mbp-10", "ES", *MBP_DAY, seed=seed, intraday_scale=scale)
+        n = _count(path)
+        if n >= records:
+            return path
+        scale *= records / n * 1.02
+
+
+def _count(path: Path) -> int:
+    from rst.sources.dbn_file import validate_file
+
+    return validate_file(path)[1]
+
+
+def make_lake(root: Path, mbp_file: Path) -> Path:
+    """A lake holding the MBP-10 file and ES definitions, with bronze definitions built."""
+    from rst.framework.lake import Lake, Layer
+    from rst.framework.runner import run_waves
+    from rst.sources.raw_zone import RawZone
+    from rst.sources.synthetic import write_dbn_file
+    from rst.stages.registry import plan
+
+    zone = RawZone(root)
+    zone.import_file(mbp_file)
+    defs = write_dbn_file(root.parent / f"{root.name}-definition.dbn.zst", "definition", "ES",
+                          dt.date(2024, 1, 1), dt.date(2024, 3, 1))
+    zone.import_file(defs)
+    lake = Lake(root)
+    tables = [s.table for s in _bronze_stages(lake)]
+    setup = [t for t in tables if t != "mbp_10"]
+    run_waves(plan(lake, [Layer.BRONZE], ["ES"], None, tables=setup))
+    return root
+
+
+def _bronze_stages(lake: object) -> list:
+    from rst.framework.lake import Layer
+    from rst.stages.registry import stages_for
+
+    return stages_for(lake, Layer.BRONZE, "ES")  # type: ignore[arg-type]
+
+
+def bronze_stage_available() -> bool:
+    """Whether the real bronze ``mbp_10`` stage exists."""
+    try:
+        from rst.stages.bronze.book import Mbp10Stage  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- measured modes (child processes)
+
+
+def _mode(mode: str, path: Path, lake: Path | None, out_dir: Path) -> dict[str, float]:
+    warnings.filterwarnings("ignore")
+    import databento  # noqa: F401  imports are not part of any measurement
+    import polars  # noqa: F401
+
+    import rst.sources.dbn_file  # noqa: F401
+
+    if mode == "rst_bronze":
+        from rst.stages.registry import _load
+        from rst.framework.lake import Layer
+
+        _load(Layer.BRONZE)
+    t0 = time.perf_counter()
+    rows = 0
+    if mode == "peer_to_parquet":
+        import databento as db
+
+        db.DBNStore.from_file(path).to_parquet(
+            out_dir / "peer.parquet", price_type="fixed", pretty_ts=False, map_symbols=False
+        )
+    elif mode == "floor":
+        import struct
+
+        import databento_dbn as dbn
+        import numpy as np
+        import polars as pl
+        import zstandard
+
+        with open(path, "rb") as f:
+            data = zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True).read()
+        (meta_len,) = struct.unpack("<I", data[4:8])
+        rec = np.frombuffer(data, dtype=dbn.MBP10Msg._dtypes, offset=8 + meta_len)
+        rows = len(rec)
+        pl.from_numpy(rec).write_parquet(out_dir / "floor.parquet")
+    elif mode == "rst_decode":
+        from rst.sources.dbn_file import iter_batches
+
+        for b in iter_batches(path):
+            rows += b.num_rows
+    elif mode == "rst_batches_polars":
+        import polars as pl
+        import pyarrow as pa
+
+        from rst.sources.dbn_file import canonical_schema, iter_batches, read_info
+
+        info = read_info(path)
+        schema = canonical_schema(info.schema or "mbp-10")
+        pending: list[pa.RecordBatch] = []
+        part = 0
+        for b in iter_batches(path, info=info):
+            pending.append(b)
+            rows += b.num_rows
+            if sum(x.num_rows for x in pending) >= 1 << 20:
+                pl.from_arrow(pa.Table.from_batches(pending, schema)).write_parquet(out_dir / f"p{part}.parquet")
+                pending, part = [], part + 1
+        if pending:
+            pl.from_arrow(pa.Table.from_batches(pending, schema)).write_parquet(out_dir / f"p{part}.parquet")
+    elif mode == "rst_bronze":
+        from rst.framework.lake import Lake, Layer
+        from rst.framework.runner import run_waves
+        from rst.stages.registry import plan
+
+        assert lake is not None
+        results = run_waves(plan(Lake(lake), [Layer.BRONZE], ["ES"], None, force=True, tables=["mbp_10"]))
+        failed = [r for r in results if r.error]
+        if failed or not results:
+            raise SystemExit(f"bronze mbp_10 failed: {[r.error for r in failed] or 'no partition planned'}")
+        rows = sum(int(getattr(r, "rows", 0) or 0) for r in results)
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    return {
+        "seconds": time.perf_counter() - t0,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rows": rows,
+    }
+
+
+def measure(mode: str, path: Path, lake: Path | None, repeat: int) -> dict[str, float]:
+    """Best of ``repeat`` child runs (seconds; peak RSS of that same run)."""
+    best: dict[str, float] | None = None
+    for _ in range(repeat):
+        cmd = [sys.executable, "-m", "benchmarks.run", "--child", mode, "--file", str(path)]
+        if lake is not None:
+            cmd += ["--lake", str(lake)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{mode} failed:\n{proc.stderr[-3000:]}")
+        res = json.loads(proc.stdout.strip().splitlines()[-1])
+        if best is None or res["seconds"] < best["seconds"]:
+            best = res
+    assert best is not None
+    return best
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@dataclass
+class Table:
+    title: str
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        lines = [f"### {self.title}", "", "| " + " | ".join(self.header) + " |",
+                 "|" + "|".join("---" for _ in self.header) + "|"]
+        lines += ["| " + " | ".join(r) + " |" for r in self.rows]
+        if self.notes:
+            lines += [""] + [f"- {n}" for n in self.notes]
+        return "\n".join(lines) + "\n"
+
+
+def bench_bronze(work: Path, records: int, repeat: int, memory_sizes: bool = True) -> list[Table]:
+    """Table 1 (throughput and ratios) and table 2 (peak memory by file size)."""
+    real_stage = bronze_stage_available()
+    rst_mode = "rst_bronze" if real_stage else "rst_batches_polars"
+    files: dict[str, Path] = {}
+    t = time.perf_counter()
+    files["1x"] = make_mbp10_file(work / "mbp10-1x.dbn.zst", records)
+    gen_seconds = time.perf_counter() - t
+    n = _count(files["1x"])
+    comp_mb = files["1x"].stat().st_size / 1e6
+    raw_mb = n * 368 / 1e6
+    lakes: dict[str, Path | None] = {}
+    lakes["1x"] = make_lake(work / "lake-1x", files["1x"]) if real_stage else None
+
+    modes = [rst_mode, "peer_to_parquet", "floor", "rst_decode"]
+    if real_stage:
+        modes.insert(1, "rst_batches_polars")
+    results = {m: measure(m, files["1x"], lakes["1x"], repeat) for m in modes}
+    labels = {
+        "rst_bronze": "rst bronze `mbp_10` stage (decode, enrich, validate, Parquet, commit)",
+        "rst_batches_polars": "rst `iter_batches` + polars Parquet write",
+        "peer_to_parquet": "databento `DBNStore.to_parquet` (peer)",
+        "floor": "floor: zstd + `np.frombuffer` + polars Parquet",
+        "rst_decode": "rst `iter_batches` only (no write)",
+    }
+    tab = Table(
+        f"Bronze MBP-10: {n:,} records, {comp_mb:.0f} MB compressed, {raw_mb:.0f} MB decompressed",
+        ["run", "seconds", "records/s", "MB/s compressed", "MB/s decompressed", "peak RSS MB"],
+    )
+    for m in modes:
+        r = results[m]
+        s = r["seconds"]
+        tab.rows.append([labels[m], f"{s:.2f}", f"{n / s:,.0f}", f"{comp_mb / s:.1f}", f"{raw_mb / s:.0f}",
+                         f"{r['peak_rss_mb']:.0f}"])
+    rst_s = results[rst_mode]["seconds"]
+    peer_ratio = results["peer_to_parquet"]["seconds"] / rst_s
+    floor_ratio = rst_s / results["floor"]["seconds"]
+    tab.rows.append(["**rst vs to_parquet** (speed-up, target >= 3x)", f"{peer_ratio:.2f}x", "", "", "", ""])
+    tab.rows.append(["**rst vs floor** (time ratio, target <= 1.5x)", f"{floor_ratio:.2f}x", "", "", "", ""])
+    tab.notes.append(f"input generated in {gen_seconds:.1f} s by `rst.sources.synthetic` (ES, {MBP_DAY[0]})")
+    tab.notes.append(f"best of {repeat} runs per row, each in its own subprocess; peak RSS of that process")
+    if not real_stage:
+        tab.notes.append("bronze `mbp_10` stage not present: rst row is `iter_batches` + polars write")
+    tables = [tab]
+
+    if memory_sizes:
+        mem = Table("Bronze MBP-10 peak memory by file size (rst: " + rst_mode + ")",
+                    ["file", "records", "compressed MB", "seconds", "peak RSS MB"])
+        sizes = {"0.25x": max(records // 4, 1000), "1x": records, "2x": records * 2}
+        for label, k in sizes.items():
+            if label != "1x":
+                files[label] = make_mbp10_file(work / f"mbp10-{label}.dbn.zst", k)
+                lakes[label] = make_lake(work / f"lake-{label}", files[label]) if real_stage else None
+                r = measure(rst_mode, files[label], lakes[label], repeat)
+            else:
+                r = results[rst_mode]
+            mem.rows.append([label, f"{_count(files[label]):,}", f"{files[label].stat().st_size / 1e6:.0f}",
+                             f"{r['seconds']:.2f}", f"{r['peak_rss_mb']:.0f}"])
+            if label != "1x":
+                shutil.rmtree(lakes[label] or work / "none", ignore_errors=True)
+                files[label].unlink()
+        tables.append(mem)
+    return tables
+
+
+def bench_daily(work: Path, n_parents: int, years: int, workers: int) -> list[Table]:
+    """Cold raw -> gold and a one-day incremental update of daily bars."""
+    from rst.demo import ensure_demo_series
+    from rst.framework.lake import Lake, Layer
+    from rst.framework.runner import run_waves
+    from rst.sources.raw_zone import RawZone
+    from rst.sources.synthetic import default_parents, generate, write_dataset, write_dbn_file
+    from rst.stages.registry import plan
+
+    parents = default_parents(n_parents)
+    roots = [p.root for p in parents]
+    end = dt.date(2024, 1, 2)
+    start = dt.date(end.year - years, 1, 1)
+    incoming = work / "incoming"
+    t = time.perf_counter()
+    paths = write_dataset(incoming, parents, ["ohlcv-1d", "definition"], start, end, split="year", seed=1)
+    gen_s = time.perf_counter() - t
+    lake = Lake(work / "lake-daily")
+    zone = RawZone(lake.root)
+
+    def run_all(label: str) -> tuple[dict[str, float], int, int]:
+        out: dict[str, float] = {}
+        total_parts = failed = 0
+        for layer in (Layer.BRONZE, Layer.SILVER, Layer.GOLD):
+            t0 = time.perf_counter()
+            results = run_waves(plan(lake, [layer], roots, None), workers=workers)
+            out[layer.value] = time.perf_counter() - t0
+            total_parts += len(results)
+            failed += sum(1 for r in results if r.error)
+        return out, total_parts, failed
+
+    t = time.perf_counter()
+    for p in paths:
+        zone.import_file(p)
+    ensure_demo_series(lake, tuple(roots))
+    import_s = time.perf_counter() - t
+    cold, cold_parts, cold_failed = run_all("cold")
+    cold_total = import_s + sum(cold.values())
+
+    # one more day: the next weekday's bars (and definitions, when that day re-publishes them)
+    day = end
+    new_dir = work / "incoming-day"
+    t = time.perf_counter()
+    new_files = []
+    for p in parents:
+        for schema in ("ohlcv-1d", "definition"):
+            data = generate(schema, p, day, day + dt.timedelta(days=1), seed=1)
+            if len(data.records):
+                path = new_dir / f"glbx-mdp3-{p.root}-{schema}-{day:%Y%m%d}-{day:%Y%m%d}.dbn.zst"
+                new_files.append(write_dbn_file(path, schema, p, day, day + dt.timedelta(days=1), seed=1))
+    for path in new_files:
+        zone.import_file(path)
+    inc_import_s = time.perf_counter() - t
+    inc, inc_parts, inc_failed = run_all("incremental")
+    inc_total = inc_import_s + sum(inc.values())
+
+    tab = Table(
+        f"Daily pipeline: {n_parents} parents x {years} years of ohlcv-1d + definition, --workers {workers}",
+        ["run", "import s", "bronze s", "silver s", "gold s", "total s", "target", "partitions (failed)"],
+    )
+    tab.rows.append(["cold raw -> gold", f"{import_s:.2f}", f"{cold['bronze']:.2f}", f"{cold['silver']:.2f}",
+                     f"{cold['gold']:.2f}", f"**{cold_total:.2f}**", "< 60 s", f"{cold_parts} ({cold_failed})"])
+    tab.rows.append([f"one-day incremental ({day})", f"{inc_import_s:.2f}", f"{inc['bronze']:.2f}",
+                     f"{inc['silver']:.2f}", f"{inc['gold']:.2f}", f"**{inc_total:.2f}**", "< 5 s",
+                     f"{inc_parts} ({inc_failed})"])
+    tab.notes.append(f"{len(paths)} raw files generated in {gen_s:.1f} s (not counted); "
+                     f"incremental: {len(new_files)} new one-day files, generation counted in its import column")
+    return [tab]
+
+
+# --------------------------------------------------------------------------- main
+
+
+def environment() -> str:
+    load = os.getloadavg()
+    return (f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+            f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at start, "
+            f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+
+
+def main(argv: list[str] | None = None) -> list[Table]:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=int, default=2_000_000, help="MBP-10 records of the bronze file")
+    ap.add_argument("--parents", type=int, default=20)
+    ap.add_argument("--years", type=int, default=20)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=2, help="runs per measurement (best kept)")
+    ap.add_argument("--quick", action="store_true", help="smoke sizes: 20,000 records, 2 parents x 2 years, 1 run")
+    ap.add_argument("--only", choices=["bronze", "daily"], default=None)
+    ap.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--file", type=Path, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--lake", type=Path, default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(_mode(args.child, args.file, args.lake, Path(tmp))))
+        return []
+    if args.quick:
+        args.records, args.parents, args.years, args.repeat = 20_000, 2, 2, 1
+    env = environment()
+    tables: list[Table] = []
+    with tempfile.TemporaryDirectory(prefix="rst-bench-") as tmp:
+        work = Path(tmp)
+        if args.only in (None, "bronze"):
+            tables += bench_bronze(work, args.records, args.repeat)
+        if args.only in (None, "daily"):
+            tables += bench_daily(work, args.parents, args.years, args.workers)
+    text = "# rst benchmarks\n\n" + f"Command: `uv run python -m benchmarks {' '.join(argv or sys.argv[1:])}`  \n"
+    text += f"Machine: {env}\n\n" + "\n".join(t.markdown() for t in tables)
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+    return tables
+
+
+if __name__ == "__main__":
+    main()
