@@ -49,9 +49,10 @@ def test_demo_lake_all_done_then_raw_change_makes_dependants_stale_and_run_rebui
     assert rel in reasons["bronze/ES/ohlcv_1d/year=2024"]
     assert "upstream bronze/ES/ohlcv_1d/year=2024 is stale" == reasons["silver/ES/ohlcv_1d/year=2024"]
     assert "upstream silver/ES/ohlcv_1d/year=2024 is stale" == reasons["gold/ES/continuous_es_front_ratio/span=all"]
-    # the human form names the command that rebuilds each
+    commands = {p["table"]: p["command"] for p in doc["partitions"] if p["layer"] == "bronze" and p["command"]}
+    assert commands == {"ohlcv_1d": f"rst run --lake {demo_lake.root} --layer bronze --symbol ES --dt 2024-01-01 --table ohlcv_1d"}
     text = cli_run(demo_lake, "status", "--problems").stdout
-    assert "rst run --lake" in text and "--layer bronze --symbol ES --dt 2024-01-01 --table ohlcv_1d" in text
+    assert "bronze/ES/ohlcv_1d/year=2024" in text and "bronze/ES/ohlcv_1h" not in text
 
     verify = cli_run(demo_lake, "verify")
     assert verify.exit_code == 1
@@ -111,6 +112,8 @@ def test_status_failed_partition_shows_error_and_rerun_command(demo_lake, cli_ru
     assert failed["table"] == "ohlcv_1d" and failed["layer"] == "bronze"
     assert path.name in failed["reason"]
     assert failed["command"].endswith("--layer bronze --symbol ES --dt 2024-01-01 --table ohlcv_1d")
+    human = cli_run(demo_lake, "status")
+    assert f"rerun: {failed['command']}" in human.stderr
     quiet = cli_run(demo_lake, "status", "--quiet")
     assert "failed bronze/ES/ohlcv_1d/year=2024" in quiet.stderr
     assert quiet.stdout.strip().splitlines() == ["status: 11 partitions: 8 done, 0 missing, 2 stale, 1 failed"]

@@ -94,7 +94,7 @@ def test_silver_quarantines_records_before_their_first_definition(lake: Lake, tm
     extra = [{"instrument_id": 5484, "raw_symbol": "ESU1", "ts_recv": late, "expiration": late + 200 * 86_400 * NS}]
     zone.import_file(es_definitions(tmp_path / "defs.dbn.zst", day, extra))
     ts = [local_ns(day, 10, 0, 0, NY), local_ns(day, 13, 0, 0, NY)]
-    rec = book("trades" if False else "mbp-1", ts, [5484, 5484])
+    rec = book("mbp-1", ts, [5484, 5484])
     start = local_ns(day, 0, 0, 0, NY)
     zone.import_file(write(tmp_path / "m.dbn.zst", "mbp-1", rec, start, start + 86_400 * NS))
     run(lake, [Layer.BRONZE, Layer.SILVER], [day])

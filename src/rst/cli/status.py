@@ -72,11 +72,10 @@ def render(result: LakeStatus, *, problems_only: bool, quiet: bool) -> None:
         shown = result.problems() if problems_only else result.partitions
         if shown:
             table = Table(title="partitions")
-            for col in ("partition", "state", "reason / rerun"):
+            for col in ("partition", "state", "reason"):
                 table.add_column(col)
             for s in shown:
-                detail = s.reason + (f"\n  {s.command}" if s.command else "")
-                table.add_row(escape(s.label), f"[{STYLE[s.state.value]}]{s.state.value}[/]", escape(detail))
+                table.add_row(escape(s.label), f"[{STYLE[s.state.value]}]{s.state.value}[/]", escape(s.reason))
             out_console.print(table)
         summary = Table(title="status by table")
         for col in ("layer", "symbol", "table", *STYLE):
@@ -84,11 +83,15 @@ def render(result: LakeStatus, *, problems_only: bool, quiet: bool) -> None:
         for row in result.tables():
             summary.add_row(row["layer"], row["symbol"], row["table"], *(_count(row[s], s) for s in STYLE))
         out_console.print(summary)
-    else:
-        for s in result.partitions:
-            if s.state is PartitionState.FAILED:
-                err_console.print(f"failed {s.label}: {s.reason}\n  {s.command}", highlight=False, markup=False)
+    for s in result.partitions:
+        if s.state is PartitionState.FAILED:
+            err_console.print(f"failed {s.label}: {s.reason}\n  rerun: {s.command}", highlight=False, markup=False,
+                              soft_wrap=True)  # fmt: skip
     totals = result.totals()
+    pending = totals[PartitionState.MISSING.value] + totals[PartitionState.STALE.value]
+    if pending and not quiet:
+        out_console.print(f"{pending} partition(s) missing or stale: `rst run` brings them up to date "
+                          "(`rst status --json` has the exact command for each)", highlight=False, markup=False)  # fmt: skip
     out_console.print(
         f"status: {len(result.partitions)} partitions: " + ", ".join(f"{totals[s]} {s}" for s in STYLE),
         highlight=False,
