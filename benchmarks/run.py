@@ -5,7 +5,7 @@
    polars Parquet write), against ``databento.DBNStore.to_parquet`` (the peer) and the floor
    (zstd decompression + ``np.frombuffer`` + a plain polars Parquet write). Each measurement
    runs in its own subprocess, which reports its wall time and its own peak RSS
-   (``getrusage(RUSAGE_SELF).ru_maxrss``); best of ``--repeat`` runs. rst bronze is also run
+   (``VmHWM``); best of ``--repeat`` runs. rst bronze is also run
    on a 4x smaller and a 2x larger file to show memory does not grow with file size.
 2. **Daily pipeline**: ``--parents`` x ``--years`` of ohlcv-1d + definitions, raw -> gold cold
    (import, then bronze, silver, gold with ``--workers``), then a one-day incremental update.
@@ -169,9 +169,21 @@ def _mode(mode: str, path: Path, lake: Path | None, out_dir: Path) -> dict[str, 
         raise SystemExit(f"unknown mode {mode}")
     return {
         "seconds": time.perf_counter() - t0,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "rows": rows,
     }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS in MB: ``VmHWM`` (reset by exec, unlike ``ru_maxrss``, which a child
+    inherits from the parent that forked it), falling back to ``getrusage``."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure(mode: str, path: Path, lake: Path | None, repeat: int) -> dict[str, float]:

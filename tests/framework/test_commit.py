@@ -6,7 +6,6 @@ import errno
 import os
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 from toystage import expected_rows, rows_polars, rows_pyarrow, snapshot, staging_leftovers, trash_leftovers, write_raw
 
@@ -112,7 +111,7 @@ def test_sweep_staging_removes_only_this_partitions_dirs(lake, stage, key):
     assert not mine.exists() and other.exists()
 
 
-@pytest.mark.parametrize("where", ["write_table", "close", "manifest"])
+@pytest.mark.parametrize("where", ["parquet", "parquet_half_written", "manifest"])
 def test_failing_write_leaves_previous_partition_intact(stage, make_stage, lake, key, part_dir, monkeypatch, where):
     stage.run(key)
     before = snapshot(part_dir)
@@ -121,10 +120,16 @@ def test_failing_write_leaves_previous_partition_intact(stage, make_stage, lake,
     def enospc(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    if where == "write_table":
-        monkeypatch.setattr(pq.ParquetWriter, "write_table", enospc)
-    elif where == "close":
-        monkeypatch.setattr(pq.ParquetWriter, "close", enospc)
+    import rst.framework.stage as stage_mod
+
+    def half_then_enospc(table, path):
+        path.write_bytes(b"PAR1 half a file")
+        enospc()
+
+    if where == "parquet":
+        monkeypatch.setattr(stage_mod, "_write_parquet", enospc)
+    elif where == "parquet_half_written":
+        monkeypatch.setattr(stage_mod, "_write_parquet", half_then_enospc)
     else:
         import rst.framework.manifest as manifest
 

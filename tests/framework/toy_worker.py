@@ -27,18 +27,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 
-# pyarrow probes for pandas on its first pa.array() call; importing pandas costs seconds per
-# worker process and the toy stage does not need it
-class _NoPandas:
-    @staticmethod
-    def find_spec(name, path=None, target=None):  # type: ignore[no-untyped-def]
-        if name == "pandas":
-            raise ImportError("pandas is not loaded in toy workers")
-        return None
-
-
-sys.meta_path.insert(0, _NoPandas)  # type: ignore[arg-type]
-
 from toystage import TABLE, ToyStage  # noqa: E402
 
 import rst.framework.commit as commit  # noqa: E402

@@ -7,9 +7,12 @@ import errno
 import os
 import signal
 import time
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+
+import rst.framework.stage as stage_mod
 
 from opshelpers import (
     last_run,
@@ -103,14 +106,28 @@ def test_corrupt_raw_file_fails_only_its_partitions_naming_the_file(raw_lake, cl
     assert not [p for p in verify_lake(raw_lake, raw=False)]
 
 
+def _inject_enospc(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Make every Parquet part write fail with ENOSPC after a torn partial file, whichever writer the framework uses."""
+
+    def full(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    if hasattr(stage_mod, "_write_parquet"):  # polars writer seam: write half a file, then the disk is full
+
+        def torn(table, path):  # type: ignore[no-untyped-def]
+            Path(path).write_bytes(b"PAR1" + b"\0" * 4096)
+            full()
+
+        monkeypatch.setattr(stage_mod, "_write_parquet", torn)
+    else:
+        monkeypatch.setattr(pq.ParquetWriter, "write_table", full)
+
+
 def test_disk_full_during_write_leaves_previous_partition_intact(demo_lake, cli_run, monkeypatch):
     target = "bronze/source=databento/product_type=future/symbol=ES/table=ohlcv_1h/month=2024-02"
     before = tree_snapshot(demo_lake.root / target)
 
-    def full(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(pq.ParquetWriter, "write_table", full)
+    _inject_enospc(monkeypatch)
     result = cli_run(demo_lake, "run", "--layer", "bronze", "--table", "ohlcv_1h", "--dt", "2024-02-15", "--force")
     assert result.exit_code == 1
     assert "No space left on device" in result.stderr

@@ -127,7 +127,7 @@ def test_hourly_bars_trade_on_their_cme_session_date(lake: Lake) -> None:
 
 def test_local_time_is_stored_with_the_zone(lake: Lake) -> None:
     directory = lake.table_dir(Layer.SILVER, PARENT, "ohlcv_1h")
-    part = next(directory.glob("month=*/part-00000.parquet"))
+    part = next(directory.glob("month=*/part-00000-*.parquet"))
     schema = pq.read_schema(part)
     assert str(schema.field("ts_event_local").type) == "timestamp[ns, tz=America/Chicago]"
     assert str(schema.field("trading_date").type) == "date32[day]"
