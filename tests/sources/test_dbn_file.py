@@ -326,3 +326,24 @@ def test_ts_out_column(sample_file: Callable[[str], Path], tmp_path: Path) -> No
     assert table.schema == canonical_schema("trades", ts_out=True)
     assert table["ts_out"].cast(pa.int64()).to_pylist() == (rec["ts_recv"].astype(np.int64) + 1000).tolist()
     assert table["price"].to_pylist() == rec["price"].tolist()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lo=st.integers(0, 8), width=st.integers(0, 8), batch=st.integers(1, 5))
+def test_time_filter_equals_filtering_afterwards(
+    sample_file: Callable[[str], Path], lo: int, width: int, batch: int
+) -> None:
+    """Filtering raw records by time before conversion gives exactly the rows a filter after it keeps."""
+    path = sample_file("databento-python/GLBX.MDP3/test_data.ohlcv-1s.dbn.zst")
+    full = read_table(path)
+    ts = sorted(set(full.column("ts_event").cast(pa.int64()).to_pylist()))
+    points = [ts[0] - 1, *ts, ts[-1] + 1]
+    start = points[min(lo, len(points) - 1)]
+    end = points[min(lo + width, len(points) - 1)]
+    filtered = pa.Table.from_batches(
+        list(iter_batches(path, batch, prefetch=0, time_filter=("ts_event", start, end))),
+        schema=full.schema,
+    )
+    epoch = full.column("ts_event").cast(pa.int64()).to_pylist()
+    want = full.filter(pa.array([start <= t < end for t in epoch]))
+    assert filtered.equals(want)

@@ -602,7 +602,12 @@ def _raw_chunks(path: Path, info: DbnInfo, batch_records: int) -> Iterator[tuple
                 raise DbnFormatError(path, f"truncated: {problem}, after {done} complete records")
 
 
-def _decode(path: Path, info: DbnInfo, chunks: Iterator[tuple[bytearray, int]]) -> Iterator[pa.RecordBatch]:
+def _decode(
+    path: Path,
+    info: DbnInfo,
+    chunks: Iterator[tuple[bytearray, int]],
+    time_filter: tuple[str, int, int] | None = None,
+) -> Iterator[pa.RecordBatch]:
     assert info.schema is not None and info.record_size is not None
     dtype, cols = _plan(info.schema, info.version, info.ts_out)
     expected_length = info.record_size // 4
@@ -618,8 +623,16 @@ def _decode(path: Path, info: DbnInfo, chunks: Iterator[tuple[bytearray, int]]) 
                 f"corrupt record {done + i}: length byte says {int(lengths[i]) * 4} bytes, "
                 f"expected {info.record_size} for {info.schema}",
             )
-        yield _convert(path, rec, cols)
         done += n
+        if time_filter is not None:
+            field, lo, hi = time_filter
+            ts = rec[field]
+            keep = (ts >= lo) & (ts < hi)
+            if not keep.any():
+                continue  # nothing of this chunk is wanted: skip the column conversion
+            if not keep.all():
+                rec = rec[keep]
+        yield _convert(path, rec, cols)
 
 
 _END = object()
@@ -671,6 +684,7 @@ def iter_batches(
     *,
     info: DbnInfo | None = None,
     prefetch: int = 1,
+    time_filter: tuple[str, int, int] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Stream a DBN file as canonical Arrow record batches.
 
@@ -687,6 +701,10 @@ def iter_batches(
     prefetch : int
         Raw chunks decompressed ahead by a worker thread (0: all in the caller's thread);
         zstd releases the GIL, so decompression overlaps conversion and the caller's work.
+    time_filter : (field, lo, hi), optional
+        Keep only records whose raw timestamp ``field`` (UTC ns) is in ``[lo, hi)``, decided
+        on the raw records before any column is converted: a stage reading one trading date
+        of a file that spans two pays only decompression for the other date's records.
 
     Yields
     ------
@@ -710,7 +728,7 @@ def iter_batches(
     chunks = _raw_chunks(path, info, batch_records)
     if prefetch > 0:
         chunks = _prefetch(chunks, prefetch)
-    return _decode(path, info, chunks)
+    return _decode(path, info, chunks, time_filter)
 
 
 def validate_file(path: Path | str, *, info: DbnInfo | None = None) -> tuple[DbnInfo, int]:

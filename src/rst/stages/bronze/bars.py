@@ -33,7 +33,8 @@ def read_records(ctx: StageContext, stage: BronzeStage, paths: list[Path]) -> It
     """Decode the data files of a partition, keep the partition's records, tag their source file."""
     for path in paths:
         source = ctx.lake.relative(path)
-        for batch in iter_batches(path):
+        window = (stage.time_column, *stage.window_ns(ctx.partition.key))
+        for batch in iter_batches(path, time_filter=window):
             df = pl.from_arrow(batch)
             assert isinstance(df, pl.DataFrame)
             ctx.rows_in += df.height

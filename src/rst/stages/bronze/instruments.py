@@ -14,6 +14,7 @@ without a definition, its symbol has spread syntax (``ESH4-ESM4``, ``UD:…``).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -44,7 +45,16 @@ def definition_directory(paths: list[Path]) -> pl.DataFrame:
 
 
 def mapping_symbols(path: Path) -> pl.DataFrame:
-    """Raw-symbol intervals from a data file's own mappings (empty when keys are not raw symbols)."""
+    """Raw-symbol intervals from a data file's own mappings (empty when keys are not raw symbols).
+
+    Raw files are immutable, so the result is cached per process by path, size and mtime.
+    """
+    st = path.stat()
+    return _mapping_symbols(str(path), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _mapping_symbols(path: str, size: int, mtime_ns: int) -> pl.DataFrame:
     table = pl.from_arrow(instrument_symbols(read_info(path)))
     assert isinstance(table, pl.DataFrame)
     return table.filter(~pl.col("symbol").str.ends_with(".FUT") & ~pl.col("symbol").str.contains(r"\.[cnv]\.\d+$"))

@@ -168,7 +168,7 @@ class IntradayStage(BronzeStage):
         owned = pl.lit(False)
         for lo, hi in earlier:
             owned = owned | ts.is_between(lo, hi, closed="left")
-        for batch in iter_batches(path, self.batch_records):
+        for batch in iter_batches(path, self.batch_records, time_filter=(self.time_column, lo_ns, hi_ns)):
             df = pl.from_arrow(batch)
             assert isinstance(df, pl.DataFrame)
             df = df.filter(inside)
