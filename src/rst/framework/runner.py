@@ -102,6 +102,14 @@ def _log_result(result: PartitionResult) -> None:
         log.debug("%s %s", result.outcome.value, result.partition.label)
 
 
+def precheck(task: Task) -> PartitionResult | None:
+    """The task's SKIPPED result when its partition is visibly up to date (no lock, no worker needed)."""
+    try:
+        return task.stage.skip_result(task.key)
+    except Exception:  # anything odd: let the real run, under its lock, deal with it
+        return None
+
+
 def run_waves(
     waves: Sequence[Iterable[Task]],
     *,
@@ -111,12 +119,15 @@ def run_waves(
 ) -> list[PartitionResult]:
     """Run each wave to completion before the next; return every result in completion order.
 
+    Up-to-date partitions are settled in this process first (:meth:`Stage.skip_result`); the
+    rest go to the executor, made on first need (a wave with one task to run runs inline).
+
     A worker process that dies fails the partitions it (and, the pool being broken, the
     rest of its wave) had not finished; a pool this function made is replaced for the
     next wave, a caller's ``executor`` is not (its remaining waves fail the same way).
     """
     own = executor is None
-    pool = make_executor(workers) if own else executor
+    pool = executor  # a pool of our own is made only when a wave has work for it
     results: list[PartitionResult] = []
 
     def report(result: PartitionResult) -> None:
@@ -127,8 +138,16 @@ def run_waves(
 
     try:
         for wave in waves:
-            tasks = list(wave)
-            if pool is None:
+            tasks = []
+            for task in wave:
+                settled = None if task.force else precheck(task)
+                if settled is not None:
+                    report(settled)
+                else:
+                    tasks.append(task)
+            if own and pool is None and workers > 1 and len(tasks) > 1:
+                pool = make_executor(workers)
+            if pool is None or len(tasks) == 1 and own:
                 for task in tasks:
                     report(run_task(task))
                 continue
@@ -155,7 +174,7 @@ def run_waves(
             if broken and own:
                 assert pool is not None
                 pool.shutdown(wait=True, cancel_futures=True)
-                pool = make_executor(workers)
+                pool = None  # a fresh one is made when the next wave needs it
     finally:
         if own and pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -229,12 +229,7 @@ class Stage(ABC):
                 return PartitionResult(partition, Outcome.NO_INPUT)
             previous = read_manifest(partition.path(self.lake))
             files = self._input_files(inputs, previous)
-            if (
-                not force
-                and previous is not None
-                and previous.lineage_key() == self._lineage_key(files)
-                and not self._quarantine_stale(key, previous)
-            ):
+            if not force and self._is_current(key, previous, files):
                 self._clear_failure(partition)
                 return PartitionResult(partition, Outcome.SKIPPED, rows_out=previous.rows_out)
             manifest = self._build(partition, inputs, files)
@@ -252,6 +247,31 @@ class Stage(ABC):
             rows_out=manifest.rows_out,
             rows_quarantined=manifest.rows_quarantined,
             seconds=time.monotonic() - started,
+        )
+
+    def skip_result(self, key: PartitionKey) -> PartitionResult | None:
+        """A SKIPPED result when the partition is visibly up to date, else None.
+
+        Takes no lock, so a runner can settle up-to-date partitions before dispatching work;
+        :meth:`run` makes the same check again under the lock. None also when a failure
+        record exists (only :meth:`run` clears it) or there are no inputs.
+        """
+        partition = self.partition(key)
+        if self._failure_path(partition).exists():
+            return None
+        previous = read_manifest(partition.path(self.lake))
+        if previous is None:
+            return None
+        inputs = self.inputs(key)
+        if not inputs or not self._is_current(key, previous, self._input_files(inputs, previous)):
+            return None
+        return PartitionResult(partition, Outcome.SKIPPED, rows_out=previous.rows_out)
+
+    def _is_current(self, key: PartitionKey, previous: Manifest | None, files: list[InputFile]) -> bool:
+        return (
+            previous is not None
+            and previous.lineage_key() == self._lineage_key(files)
+            and not self._quarantine_stale(key, previous)
         )
 
     def state(self, key: PartitionKey) -> tuple[PartitionState, str]:
