@@ -96,6 +96,18 @@ def keys_for_dates(granularity: Granularity, dates: Iterable[dt.date]) -> list[P
     return sorted({PartitionKey.containing(granularity, d) for d in dates})
 
 
+def keys_between(granularity: Granularity, first: dt.date, last: dt.date) -> list[PartitionKey]:
+    """The partitions holding any date of ``[first, last]`` (both inclusive), in order."""
+    keys: list[PartitionKey] = []
+    key = PartitionKey.containing(granularity, first)
+    while key.start <= last:
+        keys.append(key)
+        if key.end > last:
+            break
+        key = PartitionKey.containing(granularity, key.end)
+    return keys
+
+
 @dataclass(frozen=True, order=True)
 class Partition:
     """The address of one partition: layer, symbol, table and key."""

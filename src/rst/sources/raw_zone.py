@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -53,6 +54,20 @@ SOURCE = "databento"
 # root letters/digits, CME month code, 1-2 year digits: ESH1, ESH24, 6EM4, MESZ3
 _CATALOG_CACHE: dict[str, dict[str, RawFile]] = {}
 """Per-process cache of parsed catalogue entries: catalogue dir -> {file name: entry}."""
+_RACY_NS = 2_000_000_000
+"""A directory mtime younger than this may hide a same-tick change: list again."""
+
+
+@dataclass
+class _CatalogIndex:
+    """The sorted catalogue as of the directory's ``mtime_ns``, with memoised filters."""
+
+    mtime_ns: int
+    entries: list[RawFile]
+    filtered: dict[tuple[str | None, str | None, str | None], list[RawFile]]
+
+
+_CATALOG_INDEX: dict[str, _CatalogIndex] = {}
 _RAW_FUTURE = re.compile(r"^([A-Z0-9]{1,6}?)([FGHJKMNQUVXZ])(\d{1,2})$")
 _SYMBOL_OK = re.compile(r"^[A-Z0-9]{1,10}$")
 
@@ -407,27 +422,40 @@ class RawZone:
     ) -> list[RawFile]:
         """Catalogued files, optionally filtered, sorted by path.
 
-        Entries are immutable (named by SHA256), so each is parsed once per process
-        and only new names are read on later calls.
+        Entries are immutable (named by SHA256): each is parsed once per process, and
+        the listing itself is reused while the catalogue directory's mtime is unchanged
+        (and old enough that a same-tick addition cannot hide behind it).
         """
-        if not self.catalog_dir.exists():
-            return []
-        cache = _CATALOG_CACHE.setdefault(str(self.catalog_dir.resolve()), {})
+        index = self._index()
+        key = (dataset, schema, symbol)
+        if key not in index.filtered:
+            index.filtered[key] = [
+                e
+                for e in index.entries
+                if (dataset is None or e.dataset == dataset)
+                and (schema is None or e.schema == schema)
+                and (symbol is None or e.parent == symbol)
+            ]
+        return list(index.filtered[key])
+
+    def _index(self) -> _CatalogIndex:
+        try:
+            mtime = self.catalog_dir.stat().st_mtime_ns
+        except FileNotFoundError:
+            return _CatalogIndex(0, [], {})
+        cache_key = str(self.catalog_dir.resolve())
+        cached = _CATALOG_INDEX.get(cache_key)
+        if cached is not None and cached.mtime_ns == mtime and time.time_ns() - mtime > _RACY_NS:
+            return cached
+        parsed = _CATALOG_CACHE.setdefault(cache_key, {})
         names = {n for n in os.listdir(self.catalog_dir) if n.endswith(".json")}
-        for gone in cache.keys() - names:
-            del cache[gone]
-        for name in names - cache.keys():
-            cache[name] = RawFile.from_json((self.catalog_dir / name).read_text())
-        out = []
-        for entry in cache.values():
-            if dataset is not None and entry.dataset != dataset:
-                continue
-            if schema is not None and entry.schema != schema:
-                continue
-            if symbol is not None and entry.parent != symbol:
-                continue
-            out.append(entry)
-        return sorted(out, key=lambda e: e.path)
+        for gone in parsed.keys() - names:
+            del parsed[gone]
+        for name in names - parsed.keys():
+            parsed[name] = RawFile.from_json((self.catalog_dir / name).read_text())
+        index = _CatalogIndex(mtime, sorted(parsed.values(), key=lambda e: e.path), {})
+        _CATALOG_INDEX[cache_key] = index
+        return index
 
     def rescan(self) -> list[RawFile]:
         """Catalogue files found under ``raw/source=databento/`` that have no entry.

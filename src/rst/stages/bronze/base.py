@@ -17,7 +17,7 @@ from typing import ClassVar
 import polars as pl
 
 from rst.framework.lake import Layer
-from rst.framework.partition import Granularity, PartitionKey, keys_for_dates
+from rst.framework.partition import Granularity, PartitionKey, keys_between, keys_for_dates
 from rst.framework.sessions import CME, Session, session_bounds_utc, trading_date_expr
 from rst.framework.stage import Input, RawInput, Stage
 from rst.sources.raw_zone import RawFile, RawZone
@@ -97,15 +97,17 @@ class BronzeStage(Stage):
 
     def available_keys(self) -> list[PartitionKey]:
         """Partitions whose window some raw file covers (by metadata start/end)."""
-        dates: set[dt.date] = set()
+        keys: set[PartitionKey] = set()
         for f in self.raw_files():
             start_ns, end_ns = self.file_window(f)
             first = _utc_date(start_ns)
             last = _utc_date(end_ns - 1)
             if self.date_basis == "session":
                 last += dt.timedelta(days=1)  # evening UTC belongs to the next trading date
-            dates.update(first + dt.timedelta(days=i) for i in range((last - first).days + 1))
-        return self.keys_for_dates(sorted(dates))
+            keys.update(keys_between(self.granularity, first, last))
+        if self.granularity is Granularity.DAY and self.date_basis == "session":
+            keys = {k for k in keys if k.start.weekday() < 5}  # no CME trading date falls on a weekend
+        return sorted(keys)
 
 
 def _overlaps(window: tuple[int, int], lo: int, hi: int) -> bool:
