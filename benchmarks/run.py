@@ -125,12 +125,20 @@ def _mode(mode: str, path: Path, lake: Path | None, out_dir: Path) -> dict[str, 
         import polars as pl
         import zstandard
 
-        with open(path, "rb") as f:
-            data = zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True).read()
+        with open(path, "rb") as f:  # chunked: one growing read() of the whole body is 40% slower
+            reader = zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True)
+            data = b"".join(iter(lambda: reader.read(1 << 24), b""))
         (meta_len,) = struct.unpack("<I", data[4:8])
         rec = np.frombuffer(data, dtype=dbn.MBP10Msg._dtypes, offset=8 + meta_len)
         rows = len(rec)
-        pl.from_numpy(rec).write_parquet(out_dir / "floor.parquet")
+        # the plainest columnar copy: each field as a contiguous array (chars as their byte)
+        columns = {
+            name: np.ascontiguousarray(rec[name]).view(np.uint8) if rec.dtype[name].kind == "S"
+            else np.ascontiguousarray(rec[name])
+            for name in rec.dtype.names
+            if name != "length"
+        }
+        pl.DataFrame(columns).write_parquet(out_dir / "floor.parquet")
     elif mode == "rst_decode":
         from rst.sources.dbn_file import iter_batches
 
