@@ -67,6 +67,16 @@ def backfill(template: Lake, copy: Path, parents: list[str], table: str, partiti
     return len(tasks), seconds
 
 
+def measure(root: Path, partitions: int, worker_counts: list[int]) -> tuple[str, list[tuple[int, int, float]]]:
+    """Generate and import once, then backfill with each worker count: (what, [(workers, partitions, s)])."""
+    template, parents, table = prepare(root, partitions)
+    rows = []
+    for n in worker_counts:
+        count, seconds = backfill(template, root / f"lake-w{n}", parents, table, partitions, n)
+        rows.append((n, count, seconds))
+    return f"bronze {table} of {', '.join(parents)}", rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--partitions", type=int, default=250)
@@ -75,15 +85,9 @@ def main() -> None:
     args = ap.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="rst-bench-workers-"))
     try:
-        t0 = time.perf_counter()
-        template, parents, table = prepare(root, args.partitions)
-        print(f"generated and imported {', '.join(parents)} {table} raw data in {time.perf_counter() - t0:.1f}s "
-              f"(cpus: {os.cpu_count()})\n")  # fmt: skip
-        rows = []
-        for n in (int(w) for w in args.workers.split(",")):
-            count, seconds = backfill(template, root / f"lake-w{n}", parents, table, args.partitions, n)
-            rows.append((n, count, seconds))
+        what, rows = measure(root, args.partitions, [int(w) for w in args.workers.split(",")])
         base = rows[0][2]
+        print(f"{what} (cpus: {os.cpu_count()})\n")
         print("| workers | partitions | seconds | partitions/s | speed-up |")
         print("|--:|--:|--:|--:|--:|")
         for n, count, seconds in rows:

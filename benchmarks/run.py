@@ -9,6 +9,7 @@
    on a 4x smaller and a 2x larger file to show memory does not grow with file size.
 2. **Daily pipeline**: ``--parents`` x ``--years`` of ohlcv-1d + definitions, raw -> gold cold
    (import, then bronze, silver, gold with ``--workers``), then a one-day incremental update.
+3. **Workers**: a ``--partitions`` (250) partition bronze backfill with 1 and with 2 worker processes.
 
 Tables go to stdout and to ``benchmarks/RESULTS.md`` (overwritten; ``--out`` to change).
 """
@@ -105,8 +106,8 @@ def _mode(mode: str, path: Path, lake: Path | None, out_dir: Path) -> dict[str, 
     import rst.sources.dbn_file  # noqa: F401
 
     if mode == "rst_bronze":
-        from rst.stages.registry import _load
         from rst.framework.lake import Layer
+        from rst.stages.registry import _load
 
         _load(Layer.BRONZE)
     t0 = time.perf_counter()
@@ -374,6 +375,18 @@ def bench_daily(work: Path, n_parents: int, years: int, workers: int) -> list[Ta
     return [tab]
 
 
+def bench_workers(work: Path, partitions: int) -> list[Table]:
+    """A backfill with 1 and 2 worker processes (see ``bench_workers.py``)."""
+    from benchmarks.bench_workers import measure
+
+    what, rows = measure(work / "workers", partitions, [1, 2])
+    tab = Table(f"Backfill with --workers 1 vs 2: {what}", ["workers", "partitions", "seconds", "partitions/s", "speed-up"])
+    base = rows[0][2]
+    for n, count, seconds in rows:
+        tab.rows.append([str(n), str(count), f"{seconds:.2f}", f"{count / seconds:.1f}", f"{base / seconds:.2f}x"])
+    return [tab]
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -392,7 +405,8 @@ def main(argv: list[str] | None = None) -> list[Table]:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=2, help="runs per measurement (best kept)")
     ap.add_argument("--quick", action="store_true", help="smoke sizes: 20,000 records, 2 parents x 2 years, 1 run")
-    ap.add_argument("--only", choices=["bronze", "daily"], default=None)
+    ap.add_argument("--only", choices=["bronze", "daily", "workers"], default=None)
+    ap.add_argument("--partitions", type=int, default=250, help="partitions of the workers backfill")
     ap.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--file", type=Path, default=None, help=argparse.SUPPRESS)
@@ -403,7 +417,7 @@ def main(argv: list[str] | None = None) -> list[Table]:
             print(json.dumps(_mode(args.child, args.file, args.lake, Path(tmp))))
         return []
     if args.quick:
-        args.records, args.parents, args.years, args.repeat = 20_000, 2, 2, 1
+        args.records, args.parents, args.years, args.repeat, args.partitions = 20_000, 2, 2, 1, 12
     env = environment()
     tables: list[Table] = []
     with tempfile.TemporaryDirectory(prefix="rst-bench-") as tmp:
@@ -412,6 +426,8 @@ def main(argv: list[str] | None = None) -> list[Table]:
             tables += bench_bronze(work, args.records, args.repeat)
         if args.only in (None, "daily"):
             tables += bench_daily(work, args.parents, args.years, args.workers)
+        if args.only in (None, "workers"):
+            tables += bench_workers(work, args.partitions)
     text = "# rst benchmarks\n\n" + f"Command: `uv run python -m benchmarks {' '.join(argv or sys.argv[1:])}`  \n"
     text += f"Machine: {env}\n\n" + "\n".join(t.markdown() for t in tables)
     print(text)

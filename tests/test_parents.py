@@ -7,7 +7,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from synthetic_lake import PARENT, shared_lake
 
 from rst.errors import ConfigError
 from rst.framework.lake import Lake
@@ -15,6 +14,7 @@ from rst.parents import contracts, list_parents, parent_metadata, resolve_timezo
 from rst.parents.metadata import definition_facts, derive
 from rst.parents.overrides import ParentOverride, load_overrides, to_fixed
 from rst.sources.dbn_file import read_table
+from synthetic_lake import PARENT, shared_lake
 
 SAMPLE_DEFINITION = "databento-python/GLBX.MDP3/test_data.definition.dbn.zst"
 

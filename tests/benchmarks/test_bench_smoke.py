@@ -34,3 +34,12 @@ def test_daily_table_has_cold_and_incremental_rows(tmp_path: Path) -> None:
     assert tab.header[:5] == ["run", "import s", "bronze s", "silver s", "gold s"]
     assert [r[0].split()[0] for r in tab.rows] == ["cold", "one-day"]
     assert all(r[-1].endswith("(0)") for r in tab.rows)  # no failed partition
+
+
+@pytest.mark.slow
+def test_workers_table_compares_one_and_two_workers(tmp_path: Path) -> None:
+    (tab,) = run.bench_workers(tmp_path, partitions=4)
+    assert tab.header == ["workers", "partitions", "seconds", "partitions/s", "speed-up"]
+    assert [r[0] for r in tab.rows] == ["1", "2"]
+    assert [r[1] for r in tab.rows] == ["4", "4"]
+    assert tab.rows[0][-1] == "1.00x"

@@ -9,12 +9,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from synthetic_lake import PARENT, shared_lake
 
 import rst
 from rst.cli.main import cli
 from rst.framework.lake import Lake, Layer
 from rst.framework.manifest import SUCCESS
+from synthetic_lake import PARENT, shared_lake
 
 
 @pytest.fixture(scope="session")

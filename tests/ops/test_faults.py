@@ -11,9 +11,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-
-import rst.framework.stage as stage_mod
-
 from opshelpers import (
     last_run,
     manifests,
@@ -24,6 +21,8 @@ from opshelpers import (
     status_json,
     tree_snapshot,
 )
+
+import rst.framework.stage as stage_mod
 from rst.framework.lake import Layer
 from rst.framework.runlog import RunStatus, read_runs
 from rst.framework.runner import run_waves

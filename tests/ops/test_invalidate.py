@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 from opshelpers import last_run, raw_files, rewrite_raw, states, status_json, tree_snapshot
+
 from rst.framework.stage import Outcome
 
 DAILY_CHAIN = {

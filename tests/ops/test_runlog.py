@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from opshelpers import last_run
+
 from rst.framework.lake import Lake
 from rst.framework.runlog import SCHEMA_VERSION, RunStatus, append_run, new_record, read_runs, runs_path
 from rst.framework.stage import Outcome

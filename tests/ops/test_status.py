@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import rst.framework.stage as stage_mod
 from opshelpers import last_run, manifests, raw_files, rewrite_raw, states, status_json
+
+import rst.framework.stage as stage_mod
 from rst.demo import generate_raw
 from rst.framework.lake import Lake
 from rst.framework.stage import Outcome

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from synthetic_lake import PARENT, SERIES, run, shared_lake, write_raw
 
 from rst.framework.lake import Lake, Layer
 from rst.framework.manifest import read_manifest
@@ -18,6 +17,7 @@ from rst.series import SeriesDefinition, SeriesStore
 from rst.sources.raw_zone import RawZone
 from rst.stages.gold import gold_stages
 from rst.stages.gold.continuous import ContinuousSeriesStage, table_name
+from synthetic_lake import PARENT, SERIES, run, shared_lake, write_raw
 
 SPAN = PartitionKey(Granularity.ALL, "all")
 DAILY = ["definition", "ohlcv-1d"]

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-from synthetic_lake import CHANGED_FROM, CHANGED_ID, CHANGED_TICK, CHANGED_UNTIL, NORMAL_TICK, PARENT, shared_lake
 
 from rst.framework.lake import Lake, Layer
 from rst.framework.partition import Granularity, PartitionKey
@@ -19,6 +18,7 @@ from rst.framework.stage import Outcome, PartitionState
 from rst.read import read_table
 from rst.stages.silver.asof import NO_DEFINITION, join_definitions, with_asof_instant
 from rst.stages.silver.bars import SilverOhlcv1d
+from synthetic_lake import CHANGED_FROM, CHANGED_ID, CHANGED_TICK, CHANGED_UNTIL, NORMAL_TICK, PARENT, shared_lake
 
 CHICAGO = ZoneInfo("America/Chicago")
 DAY_NS = 86_400 * 10**9

@@ -10,7 +10,6 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from pathlib import Path
 from types import TracebackType
 
 from rst.errors import PartitionLocked

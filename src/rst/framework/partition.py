@@ -56,7 +56,7 @@ class PartitionKey:
         """Parse a directory name such as ``dt=2024-03-01``."""
         name, _, value = dirname.partition("=")
         key = cls(Granularity(name), value)
-        key.start  # validates the value
+        _ = key.start  # raises ValueError on a malformed value
         return key
 
     @property

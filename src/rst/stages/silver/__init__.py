@@ -14,8 +14,8 @@ from rst.framework.lake import Lake, Layer
 from rst.framework.stage import Stage
 from rst.stages.registry import register
 from rst.stages.silver.bars import SILVER_BAR_STAGES, SilverBarStage
-from rst.stages.silver.intraday import SilverIntradayStage
 from rst.stages.silver.base import SilverStage
+from rst.stages.silver.intraday import SilverIntradayStage
 from rst.stages.silver.session_bars import HOURLY, SilverSessionBars
 
 __all__ = [
