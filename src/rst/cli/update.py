@@ -1,10 +1,11 @@
-"""``rst update``: the nightly job -- download what is missing, then run the pipeline on it.
+"""``rst update``: the nightly job -- download what is missing, then run the pipeline.
 
 Cron-safe (a second concurrent run exits at once), idempotent, exit code 1 with a
 summary when any download or any partition failed. After the downloads, the
-parents of the new raw files are brought up to date bronze -> silver -> gold
+configured parents are brought up to date bronze -> silver -> gold
 (:func:`pipeline_hook`); partitions already up to date are skipped by the
-framework, so this costs little beyond the new data.
+framework, so this costs little beyond the new data, and a partition that failed
+last night is retried.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime as dt
 import logging
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import click
@@ -43,9 +44,6 @@ class Pipeline:
     ----------
     results : list[PartitionResult]
         Every partition the run touched, in completion order.
-    missing_layers : list[Layer]
-        Layers not run because their package (``rst.stages.<layer>``) is not installed;
-        the layers after the first missing one are not run either (they read it).
     errors : list[str]
         Planning failures (one line each); the waves were not run.
     """
@@ -54,33 +52,27 @@ class Pipeline:
     layers: Sequence[Layer] = tuple(Layer)
     parents: list[str] = field(default_factory=list)
     results: list[PartitionResult] = field(default_factory=list)
-    missing_layers: list[Layer] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     ran: bool = False
 
     def __call__(self, new_files: list[RawFile]) -> None:
+        """Run the pipeline for the parents of ``new_files`` (the ``on_new_data`` callback)."""
+        self.run({f.parent for f in new_files})
+
+    def run(self, parents: Iterable[str]) -> None:
+        """Bring every partition of ``parents`` up to date, bronze -> silver -> gold."""
         from rst.framework.runner import run_waves
         from rst.stages.registry import plan
 
         self.ran = True
-        self.parents = sorted({f.parent for f in new_files})
+        self.parents = sorted(set(parents))
         if not self.parents:
             return
-        waves = []
-        for i, layer in enumerate(self.layers):
-            try:
-                waves.extend(plan(self.lake, [layer], self.parents, None))
-            except ModuleNotFoundError as exc:
-                # Tolerated only for a layer package not written yet; any other missing module is a bug.
-                if exc.name != f"rst.stages.{layer.value}":
-                    raise
-                self.missing_layers.extend(self.layers[i:])
-                log.warning("pipeline: %s is not installed; running %s only", exc.name,
-                            ", ".join(la.value for la in self.layers[:i]) or "nothing")
-                break
-            except RstError as exc:
-                self.errors.append(f"planning {layer.value} for {', '.join(self.parents)}: {exc}")
-                return
+        try:
+            waves = plan(self.lake, list(self.layers), self.parents, None)
+        except RstError as exc:
+            self.errors.append(f"planning {', '.join(self.parents)}: {exc}")
+            return
         self.results = run_waves(waves)
 
     @property
@@ -92,7 +84,7 @@ class Pipeline:
         return not self.failures and not self.errors
 
     def summary(self) -> str:
-        """One line: ``pipeline ES, NQ: 12 built, 3 skipped, 0 failed`` (+ layers not installed)."""
+        """One line: ``pipeline ES, NQ: 12 built, 3 skipped, 0 failed``."""
         counts = Counter(r.outcome for r in self.results)
         line = (
             f"pipeline {', '.join(self.parents)}: {counts[Outcome.BUILT]} built, {counts[Outcome.SKIPPED]} "
@@ -100,8 +92,6 @@ class Pipeline:
         )
         if self.errors:
             line += f", {len(self.errors)} planning error(s)"
-        if self.missing_layers:
-            line += f"; not installed, not run: {', '.join(la.value for la in self.missing_layers)}"
         return line
 
 
@@ -127,7 +117,7 @@ def render_pipeline(pipeline: Pipeline, *, quiet: bool) -> None:
 @lake_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=str(DEFAULT_UPDATE_CONFIG),
               show_default=True, help="TOML file listing dataset, schemas, parents and start dates.")
-@click.option("--no-pipeline", is_flag=True, help="Only download; do not run bronze -> gold on new files.")
+@click.option("--no-pipeline", is_flag=True, help="Only download; do not run bronze -> gold afterwards.")
 @client_options
 @verbosity_options
 def update(
@@ -142,14 +132,18 @@ def update(
     verbose: bool,
     quiet: bool,
 ) -> None:
-    """Bring every target in --config up to the dataset's available end, then run the pipeline on what
-    was downloaded; exit 1 if anything failed."""
+    """Bring every target in --config up to the dataset's available end, then run the pipeline for its
+    parents (only what is missing or stale is built); exit 1 if anything failed."""
     started = dt.datetime.now(dt.UTC)
     config = load_update_config(config_path)
     the_lake = Lake.resolve(lake)
     client = make_client(key_file, gateway, max_attempts)
     hook = None if (no_pipeline or estimate) else pipeline_hook(the_lake)
-    report = run_update(config, the_lake, hook, client=client, estimate_only=estimate, max_cost_usd=max_cost)
+    report = run_update(config, the_lake, None, client=client, estimate_only=estimate, max_cost_usd=max_cost)
+    if hook is not None:
+        # every configured parent, not only those with new files: a partition that failed last
+        # night is retried, and up-to-date partitions cost a manifest read each
+        hook.run(p for target in config.targets for p in target.parents)
     for problem in report.problems:
         err_console.print(f"[red]failed[/red] {problem}", highlight=False, soft_wrap=True)
     render_report(report.download, quiet=quiet)
