@@ -1,8 +1,9 @@
-"""One writer per partition: an advisory ``flock`` on a lock file under ``<lake>/_locks/``.
+"""Advisory ``flock`` locks on files under ``<lake>/_locks/``: one writer per partition, one downloader per lake.
 
-Rename is atomic but not exclusive, so :meth:`Stage.run` takes this lock before
-its up-to-date check and holds it through the commit. The lock dies with its
+Rename is atomic but not exclusive, so :meth:`Stage.run` takes a :class:`PartitionLock`
+before its up-to-date check and holds it through the commit. A lock dies with its
 process (SIGKILL included), so a crashed writer never blocks the next run.
+Advisory and local: not effective across hosts on NFS.
 """
 
 from __future__ import annotations
@@ -10,26 +11,30 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from pathlib import Path
 from types import TracebackType
+from typing import Self
 
-from rst.errors import PartitionLocked
+from rst.errors import PartitionLocked, RstError
 from rst.framework.lake import Lake
 from rst.framework.partition import Partition
 
 
-class PartitionLock:
-    """Exclusive lock on one partition.
+class FileLock:
+    """Exclusive lock on one lock file.
 
     ``timeout`` is in seconds: ``None`` waits for ever, ``0`` fails at once with
-    :class:`PartitionLocked` when another process holds the lock.
+    :meth:`busy_error` when another process holds the lock.
     """
 
-    def __init__(self, lake: Lake, partition: Partition, timeout: float | None = None) -> None:
-        self.partition = partition
-        slug = partition.slug
-        self.path = lake.internal("locks") / slug.parent / f"{slug.name}.lock"
+    def __init__(self, path: Path, timeout: float | None = None) -> None:
+        self.path = path
         self.timeout = timeout
         self._fd: int | None = None
+
+    def busy_error(self) -> RstError:
+        """The error raised when the lock stays taken past the timeout."""
+        return RstError(f"{self.path} is locked by another process; retry later")
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,7 +47,7 @@ class PartitionLock:
             except BlockingIOError:
                 if deadline is not None and time.monotonic() >= deadline:
                     os.close(fd)
-                    raise PartitionLocked(self.partition.label) from None
+                    raise self.busy_error() from None
                 time.sleep(0.05)
         self._fd = fd
 
@@ -52,7 +57,7 @@ class PartitionLock:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> PartitionLock:
+    def __enter__(self) -> Self:
         self.acquire()
         return self
 
@@ -63,3 +68,15 @@ class PartitionLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+class PartitionLock(FileLock):
+    """Exclusive lock on one partition; busy means :class:`PartitionLocked`."""
+
+    def __init__(self, lake: Lake, partition: Partition, timeout: float | None = None) -> None:
+        slug = partition.slug
+        super().__init__(lake.internal("locks") / slug.parent / f"{slug.name}.lock", timeout)
+        self.partition = partition
+
+    def busy_error(self) -> RstError:
+        return PartitionLocked(self.partition.label)
