@@ -9,13 +9,14 @@ from rst.cli.options import (
     apply_verbosity,
     dates_options,
     lake_option,
+    layers_for,
     parse_dates,
     symbol_option,
     table_option,
     verbosity_options,
 )
 from rst.cli.render import out_console
-from rst.framework.lake import Lake, Layer
+from rst.framework.lake import Lake
 from rst.ops.invalidate import invalidate as remove
 from rst.ops.invalidate import select
 from rst.stages.registry import known_symbols
@@ -51,7 +52,7 @@ def invalidate(
     apply_verbosity(verbose, quiet)
     the_lake = Lake.resolve(lake)
     dates = parse_dates(dt_text, dates_text)
-    layers = list(Layer) if layer == "all" else [Layer(layer)]
+    layers = layers_for(layer)
     targets = select(
         the_lake,
         layers,

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from rst.errors import UsageError
+from rst.framework.lake import Layer
 from rst.validation import validate_dates, validate_dt, validate_symbol
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -56,6 +57,11 @@ def parse_dates(dt_text: str | None, dates_text: str | None) -> list[dt.date] | 
     if dates_text:
         dates.update(validate_dates(dates_text, "--dates"))
     return sorted(dates) if dates else None
+
+
+def layers_for(layer: str) -> list[Layer]:
+    """``all`` → bronze, silver, gold; otherwise the one layer."""
+    return list(Layer) if layer == "all" else [Layer(layer)]
 
 
 def layer_option(f: F) -> F:

@@ -20,6 +20,7 @@ from rst.cli.options import (
     dates_options,
     lake_option,
     layer_option,
+    layers_for,
     parse_dates,
     symbol_option,
     table_option,
@@ -27,7 +28,7 @@ from rst.cli.options import (
 )
 from rst.cli.render import err_console, out_console, progress, render_failures, run_line, summary_table
 from rst.errors import UsageError
-from rst.framework.lake import Lake, Layer
+from rst.framework.lake import Lake
 from rst.framework.runlog import RunStatus, append_run, new_record
 from rst.framework.runner import Task, run_waves
 from rst.framework.stage import Outcome, PartitionResult, PartitionState
@@ -35,11 +36,6 @@ from rst.stages.registry import known_symbols, plan
 from rst.validation import validate_workers
 
 INTERRUPTED_EXIT = 130
-
-
-def layers_for(layer: str) -> list[Layer]:
-    """``all`` → bronze, silver, gold; otherwise the one layer."""
-    return list(Layer) if layer == "all" else [Layer(layer)]
 
 
 @click.command("run")

@@ -17,13 +17,14 @@ from rst.cli.options import (
     dates_options,
     lake_option,
     layer_option,
+    layers_for,
     parse_dates,
     symbol_option,
     table_option,
     verbosity_options,
 )
 from rst.cli.render import err_console, out_console
-from rst.framework.lake import Lake, Layer
+from rst.framework.lake import Lake
 from rst.framework.stage import PartitionState
 from rst.ops.status import LakeStatus, lake_status
 from rst.stages.registry import known_symbols
@@ -56,7 +57,7 @@ def status(
     apply_verbosity(verbose, quiet)
     the_lake = Lake.resolve(lake)
     dates = parse_dates(dt_text, dates_text)
-    layers = list(Layer) if layer == "all" else [Layer(layer)]
+    layers = layers_for(layer)
     result = lake_status(the_lake, layers, symbols or known_symbols(the_lake), dates, list(tables) or None)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))

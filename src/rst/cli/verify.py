@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from rich.markup import escape
 
-from rst.cli.options import apply_verbosity, lake_option, verbosity_options
+from rst.cli.options import apply_verbosity, lake_option, layers_for, verbosity_options
 from rst.cli.render import err_console, out_console
-from rst.framework.lake import Lake, Layer
+from rst.framework.lake import Lake
 from rst.framework.verify import partition_dirs, verify_lake
 
 
@@ -20,7 +20,7 @@ def verify(lake: str | None, layer: str, no_raw: bool, verbose: bool, quiet: boo
     """Re-hash partitions against their manifests and raw files against the catalogue."""
     apply_verbosity(verbose, quiet)
     the_lake = Lake.resolve(lake)
-    layers = list(Layer) if layer == "all" else [Layer(layer)]
+    layers = layers_for(layer)
     problems = verify_lake(the_lake, layers, raw=not no_raw)
     checked = sum(1 for _ in partition_dirs(the_lake, layers))
     for p in problems:

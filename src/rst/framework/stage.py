@@ -340,27 +340,11 @@ class Stage(ABC):
         q_staging: Path | None = None
         try:
             outputs = _write_parts(staging, contract, partition.label, self.transform(ctx))
-            rows_out = sum(o.rows for o in outputs)
             q_staging = self._stage_quarantine(partition, ctx, files)
-            manifest = Manifest(
-                layer=self.layer.value,
-                table=self.table,
-                symbol=self.symbol,
-                partition=partition.key.dirname,
-                stage=self.name,
-                stage_version=self.version,
-                params=self.params,
-                inputs=files,
-                outputs=outputs,
-                schema_fingerprint=contract.fingerprint,
-                rows_in=ctx.rows_in,
-                rows_out=rows_out,
-                rows_quarantined=ctx.quarantined_rows,
-                counts=dict(sorted(ctx.counts.items())),
-                started_at=started_at,
-                finished_at=_now(),
-                seconds=round(time.monotonic() - t0, 6),
-            )
+            manifest = self._manifest(
+                partition, contract, ctx, files, outputs, ctx.quarantined_rows, dict(sorted(ctx.counts.items())),
+                started_at, t0,
+            )  # fmt: skip
             write_manifest_and_success(staging, manifest)
             fsync_tree(staging)
             # Both partitions are complete on disk; swap the quarantine first, the main partition
@@ -378,6 +362,39 @@ class Stage(ABC):
                     shutil.rmtree(leftover, ignore_errors=True)
         return manifest
 
+    def _manifest(
+        self,
+        partition: Partition,
+        contract: Contract,
+        ctx: StageContext,
+        files: list[InputFile],
+        outputs: list[OutputFile],
+        quarantined: int,
+        counts: dict[str, int],
+        started_at: str,
+        t0: float,
+    ) -> Manifest:
+        """The lineage document of ``partition`` (the main table's or its quarantine's)."""
+        return Manifest(
+            layer=self.layer.value,
+            table=partition.table,
+            symbol=self.symbol,
+            partition=partition.key.dirname,
+            stage=self.name,
+            stage_version=self.version,
+            params=self.params,
+            inputs=files,
+            outputs=outputs,
+            schema_fingerprint=contract.fingerprint,
+            rows_in=ctx.rows_in,
+            rows_out=sum(o.rows for o in outputs),
+            rows_quarantined=quarantined,
+            counts=counts,
+            started_at=started_at,
+            finished_at=_now(),
+            seconds=round(time.monotonic() - t0, 6),
+        )
+
     def _quarantine_partition(self, key: PartitionKey) -> Partition:
         assert self.quarantine_table is not None
         return Partition(self.layer, self.symbol, self.quarantine_table, key)
@@ -390,26 +407,10 @@ class Stage(ABC):
         contract = load_contract(self.layer.value, self.quarantine_table)
         staging = new_staging_dir(self.lake, q)
         try:
+            started_at, t0 = _now(), time.monotonic()
             outputs = _write_parts(staging, contract, q.label, iter(ctx._quarantine))
             rows = sum(o.rows for o in outputs)
-            now = _now()
-            manifest = Manifest(
-                layer=self.layer.value,
-                table=self.quarantine_table,
-                symbol=self.symbol,
-                partition=q.key.dirname,
-                stage=self.name,
-                stage_version=self.version,
-                params=self.params,
-                inputs=files,
-                outputs=outputs,
-                schema_fingerprint=contract.fingerprint,
-                rows_in=ctx.rows_in,
-                rows_out=rows,
-                rows_quarantined=rows,
-                started_at=now,
-                finished_at=now,
-            )
+            manifest = self._manifest(q, contract, ctx, files, outputs, rows, {}, started_at, t0)
             write_manifest_and_success(staging, manifest)
             fsync_tree(staging)
         except BaseException:
