@@ -98,7 +98,19 @@ def write_manifest_and_success(directory: Path, manifest: Manifest) -> None:
 
 
 def read_manifest(directory: Path) -> Manifest | None:
-    """The manifest of a *complete* partition, else None (missing, no ``_SUCCESS``, or mismatch)."""
+    """The manifest of a *complete* partition, else None (missing, no ``_SUCCESS``, or mismatch).
+
+    Planning a large lake reads thousands of manifests; a parsed one is reused while both
+    files keep their inode, size and mtime (a rebuild swaps in new files, a hand edit
+    changes the mtime). Treat the result as read-only.
+    """
+    try:
+        stamp = (str(directory), _stamp(directory / MANIFEST), _stamp(directory / SUCCESS))
+    except FileNotFoundError:
+        return None
+    cached = _READ_CACHE.get(stamp)
+    if cached is not None:
+        return cached
     try:
         data = (directory / MANIFEST).read_bytes()
         marker = (directory / SUCCESS).read_text().strip()
@@ -106,7 +118,20 @@ def read_manifest(directory: Path) -> Manifest | None:
         return None
     if marker != sha256_bytes(data):
         return None
-    return Manifest.from_json(data)
+    manifest = Manifest.from_json(data)
+    if len(_READ_CACHE) >= _READ_CACHE_SIZE:
+        _READ_CACHE.clear()
+    _READ_CACHE[stamp] = manifest
+    return manifest
+
+
+_READ_CACHE: dict[tuple[str, tuple[int, int, int], tuple[int, int, int]], Manifest] = {}
+_READ_CACHE_SIZE = 20_000
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    st = os.stat(path)
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _write_synced(path: Path, data: bytes) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 import polars as pl
 
@@ -163,9 +164,30 @@ def parent_timezone(lake: Lake, symbol: str) -> str:
     override = load_overrides(lake.root).get(symbol)
     if override is not None and override.timezone:
         return override.timezone
+    return resolve_timezone(lake, symbol, main_exchange(lake, symbol), override)
+
+
+def main_exchange(lake: Lake, symbol: str) -> str | None:
+    """The exchange most of the parent's definitions name (None when they name none).
+
+    Memoised per process on the definition partitions' content hashes, since planning a run
+    asks once per silver stage.
+    """
+    from rst.framework.manifest import read_manifest
+    from rst.read import complete_partitions
+
+    token = []
+    for directory in complete_partitions(lake, Layer.BRONZE, symbol, DEFINITION_TABLE):
+        manifest = read_manifest(directory)
+        if manifest is not None:
+            token.append((str(directory), tuple(o.sha256 for o in manifest.outputs)))
+    return _main_exchange(lake, symbol, tuple(token))
+
+
+@lru_cache(maxsize=1024)
+def _main_exchange(lake: Lake, symbol: str, token: tuple[tuple[str, tuple[str, ...]], ...]) -> str | None:
     exchanges = definitions(lake, symbol).get_column("exchange").cast(pl.String).drop_nulls()
-    exchange = exchanges.mode().sort().item(0) if exchanges.len() else None
-    return resolve_timezone(lake, symbol, exchange, override)
+    return exchanges.mode().sort().item(0) if exchanges.len() else None
 
 
 def list_parents(lake: Lake) -> list[str]:
