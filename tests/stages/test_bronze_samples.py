@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-import databento as db
 import polars as pl
 import pytest
+from samples import DEFINITION, read_table, reference
 
 from rst.framework.lake import Lake, Layer
 from rst.framework.stage import Outcome
 
-DEFINITION = "databento-python/GLBX.MDP3/test_data.definition.dbn.zst"
 BAR_SAMPLES = [
     ("databento-python/GLBX.MDP3/test_data.ohlcv-1d.dbn.zst", "ohlcv_1d"),
     ("databento-python/GLBX.MDP3/test_data.ohlcv-1h.dbn.zst", "ohlcv_1h"),
@@ -29,17 +27,8 @@ BAR_SAMPLES = [
 PRICE_COLUMNS = ["open", "high", "low", "close"]
 
 
-def reference(path: Path) -> pl.DataFrame:
-    """What databento's own client decodes, prices as fixed-point integers."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        df = db.DBNStore.from_file(path).to_df(price_type="fixed", pretty_ts=False, map_symbols=True)
-    return pl.from_pandas(df.reset_index())
 
 
-def read_table(lake: Lake, layer: Layer, table: str) -> pl.DataFrame:
-    root = lake.table_dir(layer, "ES", table)
-    return pl.read_parquet(f"{root}/**/*.parquet", hive_partitioning=False)
 
 
 @pytest.mark.parametrize(("relative", "table"), BAR_SAMPLES, ids=[s[0] for s in BAR_SAMPLES])

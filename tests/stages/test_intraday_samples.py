@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-import databento as db
 import polars as pl
 import pytest
+from samples import DEFINITION, reference
+from samples import read_table as read
 
 from rst.framework.lake import Lake, Layer
 from rst.framework.manifest import read_manifest
 from rst.framework.stage import Outcome
 from rst.sources.raw_zone import RawZone
 
-DEFINITION = "databento-python/GLBX.MDP3/test_data.definition.dbn.zst"
 SCHEMAS = {"mbp-10": "mbp_10", "mbp-1": "mbp_1", "tbbo": "tbbo", "trades": "trades", "statistics": "statistics", "status": "status"}
 SAMPLES = [
     (f"{prefix}{schema}{suffix}", table)
@@ -32,16 +31,8 @@ SIDE = {"A": "ask", "B": "bid", "N": "none"}
 UNDEF_QUANTITY = 2**63 - 1
 
 
-def reference(path: Path) -> pl.DataFrame:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        df = db.DBNStore.from_file(path).to_df(price_type="fixed", pretty_ts=False, map_symbols=True)
-    return pl.from_pandas(df.reset_index())
 
 
-def read(lake: Lake, layer: Layer, table: str) -> pl.DataFrame:
-    root = lake.table_dir(layer, "ES", table)
-    return pl.read_parquet(f"{root}/**/*.parquet", hive_partitioning=False)
 
 
 def _ns(col: pl.Series) -> list[int]:

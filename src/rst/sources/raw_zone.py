@@ -128,6 +128,24 @@ class RawFile:
         return cls(**doc)
 
 
+def _entry(rel: str, path: Path, info: DbnInfo, parent: str, count: int) -> RawFile:
+    """The catalogue entry of the file at ``path``, to live at ``rel`` (hashes the file)."""
+    return RawFile(
+        path=rel,
+        size=path.stat().st_size,
+        sha256=sha256_file(path),
+        dataset=info.dataset,
+        schema=str(info.schema),
+        parent=parent,
+        dbn_version=info.version,
+        start_ns=info.start,
+        end_ns=info.end,
+        record_count=count,
+        symbols=info.symbols,
+        imported_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
 def parent_symbol(symbols: Iterable[str]) -> str:
     """Derive the one parent root from a file's requested symbols.
 
@@ -326,20 +344,7 @@ class RawZone:
             except DbnFormatError as exc:
                 raise DbnFormatError(shown, exc.problem) from exc
             parent = self._parent(symbol, info)
-            entry = RawFile(
-                path=self.relpath_for(info, parent, name),
-                size=staged.stat().st_size,
-                sha256=sha256_file(staged),
-                dataset=info.dataset,
-                schema=str(info.schema),
-                parent=parent,
-                dbn_version=info.version,
-                start_ns=info.start,
-                end_ns=info.end,
-                record_count=count,
-                symbols=info.symbols,
-                imported_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            )
+            entry = _entry(self.relpath_for(info, parent, name), staged, info, parent, count)
             return self._place(staged, entry, shown)
         finally:
             staged.unlink(missing_ok=True)
@@ -489,20 +494,7 @@ class RawZone:
             expected = self.relpath_for(info, parent, p.name)
             if expected != rel:
                 raise RawZoneError(f"{p}: misplaced; its metadata says it belongs at {self.lake / expected}")
-            entry = RawFile(
-                path=rel,
-                size=p.stat().st_size,
-                sha256=sha256_file(p),
-                dataset=info.dataset,
-                schema=str(info.schema),
-                parent=parent,
-                dbn_version=info.version,
-                start_ns=info.start,
-                end_ns=info.end,
-                record_count=count,
-                symbols=info.symbols,
-                imported_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            )
+            entry = _entry(rel, p, info, parent, count)
             os.chmod(p, 0o444)
             self._write_entry(entry)
             added.append(entry)

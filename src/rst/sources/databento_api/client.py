@@ -195,36 +195,25 @@ class DatabentoClient:
 
     def get_cost(self, chunk: Chunk) -> float:
         """Cost in USD of streaming ``chunk`` (``metadata.get_cost``)."""
-        return float(
-            self._retrying(
-                f"cost of {chunk.describe()}",
-                lambda: self._hist.metadata.get_cost(
-                    dataset=chunk.dataset,
-                    start=chunk.start_ns,
-                    end=chunk.end_ns,
-                    symbols=[chunk.request_symbol],
-                    schema=chunk.schema,
-                    stype_in=chunk.stype_in,
-                ),
-                chunk=chunk,
-            )
-        )
+        return float(self._metadata(f"cost of {chunk.describe()}", self._hist.metadata.get_cost, chunk))
 
     def get_billable_size(self, chunk: Chunk) -> int:
         """Billable uncompressed size in bytes of ``chunk`` (``metadata.get_billable_size``)."""
-        return int(
-            self._retrying(
-                f"size of {chunk.describe()}",
-                lambda: self._hist.metadata.get_billable_size(
-                    dataset=chunk.dataset,
-                    start=chunk.start_ns,
-                    end=chunk.end_ns,
-                    symbols=[chunk.request_symbol],
-                    schema=chunk.schema,
-                    stype_in=chunk.stype_in,
-                ),
-                chunk=chunk,
-            )
+        return int(self._metadata(f"size of {chunk.describe()}", self._hist.metadata.get_billable_size, chunk))
+
+    def _metadata(self, what: str, call: Callable[..., Any], chunk: Chunk) -> Any:
+        """A metadata call about ``chunk``'s request, retried."""
+        return self._retrying(
+            what,
+            lambda: call(
+                dataset=chunk.dataset,
+                start=chunk.start_ns,
+                end=chunk.end_ns,
+                symbols=[chunk.request_symbol],
+                schema=chunk.schema,
+                stype_in=chunk.stype_in,
+            ),
+            chunk=chunk,
         )
 
     def available_range(self, dataset: str) -> AvailableRange:
