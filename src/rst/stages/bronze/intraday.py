@@ -46,9 +46,12 @@ from rst.stages.bronze import frontmonth
 from rst.stages.bronze.bars import data_and_definition_paths
 from rst.stages.bronze.base import BronzeStage, file_window
 from rst.stages.bronze.instruments import definition_directory, mapping_symbols, resolve
-from rst.stages.bronze.quality import UNKNOWN_INSTRUMENT, Rule, split_bad
+from rst.stages.bronze.quality import UNKNOWN_INSTRUMENT, Rule, reason_expr
 
 DAILY_BARS = "ohlcv_1d"
+_SPREAD = "\x00spread"
+_NOT_FRONT = "\x00not front month"
+"""Internal reasons: rows filtered and counted in the manifest, never quarantined."""
 OUTPUT_ROWS = 131_072
 """Rows gathered before a yield: one Parquet row group each (bounded: ~50 MB of MBP-10)."""
 
@@ -161,17 +164,16 @@ class IntradayStage(BronzeStage):
         """The file's batches cut to the partition, minus instants owned by earlier files."""
         # A day partition's window is exactly the instants whose trading date is the key
         # (BronzeStage.window_ns; tests/stages/test_intraday_windows.py checks it against
-        # date_expr, DST days included): integer comparisons, no time-zone arithmetic.
+        # date_expr, DST days included), so the decoder cuts raw records to it before any
+        # column is converted: integer comparisons, no time-zone arithmetic.
         lo_ns, hi_ns = self.window_ns(ctx.partition.key)
         ts = pl.col(self.time_column).dt.epoch("ns")
-        inside = ts.is_between(lo_ns, hi_ns, closed="left")
         owned = pl.lit(False)
         for lo, hi in earlier:
             owned = owned | ts.is_between(lo, hi, closed="left")
         for batch in iter_batches(path, self.batch_records, time_filter=(self.time_column, lo_ns, hi_ns)):
             df = pl.from_arrow(batch)
-            assert isinstance(df, pl.DataFrame)
-            df = df.filter(inside)
+            assert isinstance(df, pl.DataFrame)  # already cut to [lo_ns, hi_ns) by time_filter
             if earlier and df.height:
                 mine = df.filter(~owned)
                 if count:
@@ -192,23 +194,28 @@ class IntradayStage(BronzeStage):
         mappings: pl.DataFrame,
         front: int | None,
     ) -> Iterator[pa.Table]:
-        df = resolve_batch(self.prepare(df), directory, mappings).with_columns(source_file=pl.lit(source))
-        df, unknown = split_bad(df, [UNKNOWN_INSTRUMENT])
-        if unknown.height:
-            ctx.quarantine(self.enrich(unknown.drop("reason")).with_columns(reason=unknown["reason"]).select(self.quarantine_columns).to_arrow())
-        spreads = df.filter(~pl.col("is_outright"))
-        if spreads.height:
-            ctx.count("spreads_filtered", spreads.height)
-            df = df.filter(pl.col("is_outright"))
+        """Classify a batch in one pass: kept, quarantined (with reason), or filtered and counted.
+
+        The first matching rule decides: unknown instrument (quarantine), spread (counted),
+        not the front month (counted), then the table's validation rules (quarantine).
+        """
+        df = resolve_batch(self.prepare(df), directory, mappings)
+        rules: list[Rule] = [UNKNOWN_INSTRUMENT, (_SPREAD, ~pl.col("is_outright"))]
         if front is not None and self.front_month_only:
-            keep = df.filter(pl.col("instrument_id") == front)
-            ctx.count("front_month_filtered", df.height - keep.height)
-            df = keep
-        if df.is_empty():
+            rules.append((_NOT_FRONT, pl.col("instrument_id") != front))
+        tagged = self.enrich(df).with_columns(source_file=pl.lit(source), reason=reason_expr(rules + self.rules))
+        reasons = tagged.get_column("reason")
+        if reasons.null_count() == tagged.height:  # the usual batch: everything kept, no filtering copies
+            yield tagged.select(self.columns).to_arrow()
             return
-        good, bad = split_bad(self.enrich(df), self.rules)
+        for marker, counter in ((_SPREAD, "spreads_filtered"), (_NOT_FRONT, "front_month_filtered")):
+            n = int((reasons == marker).sum())
+            if n:
+                ctx.count(counter, n)
+        bad = tagged.filter(pl.col("reason").is_not_null() & ~pl.col("reason").is_in([_SPREAD, _NOT_FRONT]))
         if bad.height:
             ctx.quarantine(bad.select(self.quarantine_columns).to_arrow())
+        good = tagged.filter(pl.col("reason").is_null())
         if good.height:
             yield good.select(self.columns).to_arrow()
 

@@ -26,14 +26,21 @@ UNKNOWN_INSTRUMENT: Rule = (
 )
 
 
+def reason_expr(rules: list[Rule]) -> pl.Expr:
+    """The text of the first rule a row fails, else null (one pass over the rows)."""
+    reason = pl.when(rules[0][1].fill_null(False)).then(pl.lit(rules[0][0]))
+    for text, predicate in rules[1:]:
+        reason = reason.when(predicate.fill_null(False)).then(pl.lit(text))  # type: ignore[assignment]
+    return reason.otherwise(None)
+
+
 def split_bad(df: pl.DataFrame, rules: list[Rule]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``(good, bad)``; ``bad`` carries a ``reason`` column naming the first failed rule."""
     if not rules or df.is_empty():
         return df, df.head(0).with_columns(reason=pl.lit(None, pl.String))
-    reason = pl.when(rules[0][1].fill_null(False)).then(pl.lit(rules[0][0]))
-    for text, predicate in rules[1:]:
-        reason = reason.when(predicate.fill_null(False)).then(pl.lit(text))
-    tagged = df.with_columns(reason=reason.otherwise(None))
+    tagged = df.with_columns(reason=reason_expr(rules))
+    if tagged.get_column("reason").null_count() == tagged.height:  # the usual batch: nothing bad, no copies
+        return df, tagged.head(0)
     bad = tagged.filter(pl.col("reason").is_not_null())
     good = tagged.filter(pl.col("reason").is_null()).drop("reason")
     return good, bad
