@@ -229,7 +229,7 @@ class Stage(ABC):
                 return PartitionResult(partition, Outcome.NO_INPUT)
             previous = read_manifest(partition.path(self.lake))
             files = self._input_files(inputs, previous)
-            if not force and self._is_current(key, previous, files):
+            if not force and previous is not None and self._is_current(key, previous, files):
                 self._clear_failure(partition)
                 return PartitionResult(partition, Outcome.SKIPPED, rows_out=previous.rows_out)
             manifest = self._build(partition, inputs, files)

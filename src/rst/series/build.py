@@ -132,7 +132,7 @@ def update(
     panel = prepare(bars, defn)
     if panel.n_dates == 0:
         raise SeriesError(f"series '{defn.series_id}': bars are empty but the existing series is not")
-    last_old = np.datetime64(existing["trading_date"].max(), "D")
+    last_old = np.datetime64(existing.get_column("trading_date").max(), "D")  # type: ignore[call-overload]
     idx_old = int(np.searchsorted(panel.dates, last_old))
     if idx_old >= panel.n_dates or panel.dates[idx_old] != last_old:
         raise SeriesError(

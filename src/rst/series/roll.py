@@ -113,7 +113,8 @@ class Panel:
 
     def date_at(self, t: int) -> dt.date:
         """The trading date at calendar index ``t``."""
-        return self.dates[t].astype(dt.date)  # type: ignore[no-any-return]
+        day: dt.date = self.dates[t].astype(dt.date)
+        return day
 
 
 def _clean(bars: pl.DataFrame) -> pl.DataFrame:

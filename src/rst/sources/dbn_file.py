@@ -175,7 +175,7 @@ class DbnInfo:
 def _open_body_reader(f: BinaryIO, compressed: bool) -> BinaryIO:
     if not compressed:
         return f
-    return zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True, closefd=False)  # type: ignore[return-value]
+    return zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True, closefd=False)
 
 
 def _read_exact(reader: BinaryIO, n: int) -> bytes:
@@ -267,10 +267,10 @@ def read_info(path: Path | str) -> DbnInfo:
                 raise DbnFormatError(path, f"truncated header: {problem}") from None
             raise
     try:
-        meta = dbn.Metadata.decode(header, upgrade_policy=dbn.VersionUpgradePolicy.AS_IS)
+        meta = dbn.Metadata.decode(header, upgrade_policy=dbn.VersionUpgradePolicy.AS_IS)  # type: ignore[arg-type]  # stub types the enum member as int
     except Exception as exc:  # databento_dbn.DBNError and pyo3 panics
         raise DbnFormatError(path, f"undecodable DBN metadata: {exc}") from exc
-    schema = None if meta.schema is None else str(meta.schema.value)
+    schema = None if meta.schema is None else str(meta.schema.value)  # type: ignore[attr-defined]  # stub says str; it is a Schema
     record_size = None
     if schema is not None:
         if schema not in _SCHEMA_MSG:
@@ -549,6 +549,7 @@ def _convert(path: Path, rec: np.ndarray, cols: list[_Col]) -> pa.RecordBatch:
             values = flat[col.name].view(np.int64)
             arrays.append(_primitive(col.type, values, values == -1))  # -1 is UNDEF_TIMESTAMP
         else:  # qty: v1/v2 int32 or v3 int64 source, widened to int64 by _gather
+            assert col.src is not None
             sentinel = UNDEF_STAT_QUANTITY_V3 if rec.dtype[col.src].itemsize == 8 else UNDEF_STAT_QUANTITY_V1
             values = flat[col.name]
             arrays.append(_primitive(col.type, values, values == sentinel))

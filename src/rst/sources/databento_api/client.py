@@ -154,7 +154,7 @@ class DatabentoClient:
         self._hist = historical_factory(key=key.reveal(), gateway=gateway)
         if timeout_s is not None:
             for api in (self._hist.timeseries, self._hist.metadata):
-                api.TIMEOUT = timeout_s  # type: ignore[misc]  # public per-instance override of the class default
+                api.TIMEOUT = timeout_s  # type: ignore[assignment]  # public per-instance override; seconds may be fractional
         self._ranges: dict[str, AvailableRange] = {}
 
     def __repr__(self) -> str:

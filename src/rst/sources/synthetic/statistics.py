@@ -52,9 +52,13 @@ def _previous_weekday(day: int) -> int:
     return day
 
 
-def _session_stats(parent: Parent, seed: int, session: Session, scale: float) -> list[tuple[int, ...]]:
+StatRow = tuple[int, int, int, int | None, int | None, int | None, int]
+"""(instrument_id, ts_event, stat_type, price or None, quantity or None, ts_ref or None, stat_flags)."""
+
+
+def _session_stats(parent: Parent, seed: int, session: Session, scale: float) -> list[StatRow]:
     """(instrument_id, ts_event, stat_type, price ticks or None, quantity or None, ts_ref or None, stat_flags)."""
-    rows: list[tuple[int, ...]] = []
+    rows: list[StatRow] = []
     day_ns = session.trading_day * NS_PER_DAY
     for quote in session_quotes(parent, seed, session.trading_day, scale):
         b = simulate(parent, seed, quote, session)

@@ -47,7 +47,8 @@ def read_records(ctx: StageContext, stage: BronzeStage, paths: list[Path]) -> It
 
 def data_and_definition_paths(ctx: StageContext, schema: str) -> tuple[list[Path], list[Path]]:
     """Split a partition's raw inputs into data files and definition files."""
-    data, defs = [], []
+    data: list[Path] = []
+    defs: list[Path] = []
     for path in ctx.raw_paths():
         (defs if "schema=definition" in path.parts else data).append(path)
     if schema == "definition":

@@ -50,11 +50,14 @@ def by_volume(daily: pl.DataFrame | None, day: dt.date) -> int | None:
 
 def expirations(definition_paths: list[Path]) -> pl.DataFrame:
     """Latest known ``expiration`` per instrument in the given raw definition files."""
-    frames = [pl.from_arrow(read_table(p).select(["ts_recv", "instrument_id", "expiration"])) for p in definition_paths]
+    frames = [
+        pl.DataFrame(pl.from_arrow(read_table(p).select(["ts_recv", "instrument_id", "expiration"])))
+        for p in definition_paths
+    ]
     if not frames:
         return pl.DataFrame(schema={"instrument_id": pl.UInt32, "expiration": pl.Datetime("ns", "UTC")})
     return (
-        pl.concat(frames)  # type: ignore[arg-type]
+        pl.concat(frames)
         .sort("ts_recv")
         .group_by("instrument_id")
         .agg(pl.col("expiration").drop_nulls().last())

@@ -27,10 +27,11 @@ _DEF_COLUMNS = ["ts_recv", "instrument_id", "raw_symbol", "instrument_class", "l
 
 def definition_directory(paths: list[Path]) -> pl.DataFrame:
     """Definition facts of the given raw definition files: one row per (instrument, publication)."""
-    frames = []
+    frames: list[pl.DataFrame] = []
     for path in paths:
-        table = read_table(path)
-        frames.append(pl.from_arrow(table.select(_DEF_COLUMNS)))
+        frame = pl.from_arrow(read_table(path).select(_DEF_COLUMNS))
+        assert isinstance(frame, pl.DataFrame)
+        frames.append(frame)
     if not frames:
         return pl.DataFrame(
             schema={
@@ -41,7 +42,7 @@ def definition_directory(paths: list[Path]) -> pl.DataFrame:
                 "leg_count": pl.UInt16,
             }
         )
-    return pl.concat(frames).unique(maintain_order=True).sort("instrument_id", "ts_recv")  # type: ignore[return-value]
+    return pl.concat(frames).unique(maintain_order=True).sort("instrument_id", "ts_recv")
 
 
 def mapping_symbols(path: Path) -> pl.DataFrame:
