@@ -220,7 +220,10 @@ def rows_pyarrow(table_dir: Path) -> set[tuple[int, int]]:
     """Rows of the table as a pyarrow hive dataset sees them."""
     import pyarrow.dataset as ds
 
-    t = ds.dataset(table_dir, partitioning="hive").to_table(columns=["ts_event", "price"])
+    dataset = ds.dataset(table_dir, partitioning="hive")
+    if not dataset.files:
+        raise AssertionError("the dataset lists no file: no partition visible")  # never a vanished file
+    t = dataset.to_table(columns=["ts_event", "price"])
     ts = t.column("ts_event").cast(pa.int64()).to_pylist()
     return set(zip(ts, t.column("price").to_pylist(), strict=False))
 
