@@ -62,11 +62,6 @@ def request_symbol(symbol: str, stype_in: str = DEFAULT_STYPE_IN) -> str:
     return symbol
 
 
-def lake_symbol(symbol: str) -> str:
-    """The raw zone's parent name for a symbol: ``ES.FUT`` -> ``ES`` (as :func:`rst.validation.validate_symbol`)."""
-    return symbol.strip().upper().removesuffix(".FUT")
-
-
 @dataclass(frozen=True, order=True)
 class Chunk:
     """One planned request: ``dataset``/``schema``/``symbol`` over ``[start_ns, end_ns)`` (UTC ns).
