@@ -84,3 +84,21 @@ def test_v2_and_v3_twins_give_identical_bronze(
         tables.append(read_table(lake, Layer.BRONZE, "ohlcv_1m").drop("source_file"))
     assert tables[0].height == 2
     assert tables[0].equals(tables[1])
+
+
+def test_manifest_says_how_much_of_the_window_no_file_covers(
+    sample_file: Callable[[str], Path], lake: Lake, import_files, run_layers
+) -> None:
+    """The v2 minute-bar sample was requested for 13:00-24:00 UTC of Monday 2020-12-28. Trading date
+    2020-12-28 holds every instant from Friday 17:00 CT (2020-12-25 23:00 UTC) to Monday 16:00 CT
+    (22:00 UTC), 71 hours; the file covers 9 of them."""
+    from rst.framework.manifest import read_manifest
+
+    import_files(lake, [sample_file(DEFINITION), sample_file("dbn/test_data.ohlcv-1m.dbn")])
+    run_layers(lake, [Layer.BRONZE], ["ES"])
+    part = lake.table_dir(Layer.BRONZE, "ES", "ohlcv_1m") / "dt=2020-12-28"
+    manifest = read_manifest(part)
+    assert manifest is not None
+    assert manifest.counts["window_uncovered_s"] == (71 - 9) * 3600
+    definitions = read_manifest(lake.table_dir(Layer.BRONZE, "ES", "definition") / "year=2020")
+    assert definitions is not None and definitions.counts["window_uncovered_s"] > 300 * 86400  # one day of a year

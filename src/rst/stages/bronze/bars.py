@@ -63,6 +63,7 @@ class OhlcvStage(BronzeStage):
     time_column = "ts_event"
 
     def transform(self, ctx: StageContext) -> Iterator[pa.Table]:
+        self.record_coverage(ctx)
         data_paths, def_paths = data_and_definition_paths(ctx, self.dbn_schema)
         directory = definition_directory(def_paths)
         frames = []

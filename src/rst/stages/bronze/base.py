@@ -19,8 +19,8 @@ import polars as pl
 from rst.framework.lake import Layer
 from rst.framework.partition import Granularity, PartitionKey, keys_between, keys_for_dates
 from rst.framework.sessions import CME, Session, session_bounds_utc, trading_date_expr
-from rst.framework.stage import Input, RawInput, Stage
-from rst.sources.raw_zone import RawFile, RawZone
+from rst.framework.stage import Input, RawInput, Stage, StageContext
+from rst.sources.raw_zone import RawFile, RawZone, merge_intervals
 
 NS_PER_DAY = 86_400 * 10**9
 DEFINITION_LOOKBACK = dt.timedelta(days=400)
@@ -74,6 +74,19 @@ class BronzeStage(Stage):
     def file_window(self, f: RawFile) -> tuple[int, int]:
         """UTC ns [start, end) of a raw file's records: its request window (see :func:`file_window`)."""
         return file_window(self.lake.root, f, self.time_column)
+
+    def record_coverage(self, ctx: StageContext) -> None:
+        """Record in the manifest how much of the partition's window no raw data file covers.
+
+        ``window_uncovered_s`` (seconds of the UTC window outside every input file's request
+        window): 0 for a complete partition; a partition built from a file that covers only
+        part of its trading date, or a year partition of the current year, says so.
+        """
+        lo, hi = self.window_ns(ctx.partition.key)
+        paths = set(ctx.raw_paths())
+        windows = [self.file_window(f) for f in self.raw_files() if f.abspath(self.lake.root) in paths]
+        covered = sum(max(0, min(end, hi) - max(start, lo)) for start, end in merge_intervals(windows))
+        ctx.count("window_uncovered_s", (hi - lo - covered) // 10**9)
 
     def inputs(self, key: PartitionKey) -> list[Input]:
         lo, hi = self.window_ns(key)

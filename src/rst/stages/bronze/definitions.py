@@ -35,6 +35,7 @@ class DefinitionStage(BronzeStage):
     version = "1"
 
     def transform(self, ctx: StageContext) -> Iterator[pa.Table]:
+        self.record_coverage(ctx)
         paths, _ = data_and_definition_paths(ctx, self.dbn_schema)
         frames = list(read_records(ctx, self, paths))
         if not frames:

@@ -119,6 +119,7 @@ class IntradayStage(BronzeStage):
 
     # ---- transform --------------------------------------------------------------------
     def transform(self, ctx: StageContext) -> Iterator[pa.Table]:
+        self.record_coverage(ctx)
         data_paths, def_paths = data_and_definition_paths(ctx, self.dbn_schema)
         directory = definition_directory(def_paths)
         plan = self.overlap_plan(data_paths)
