@@ -604,6 +604,19 @@ def _raw_chunks(path: Path, info: DbnInfo, batch_records: int) -> Iterator[tuple
                 raise DbnFormatError(path, f"truncated: {problem}, after {done} complete records")
 
 
+def _check_lengths(path: Path, info: DbnInfo, lengths: np.ndarray, done: int) -> None:
+    """Every record's length byte (in 4-byte words) must match the schema's record size."""
+    assert info.record_size is not None
+    bad = np.flatnonzero(lengths != info.record_size // 4)
+    if len(bad):
+        i = int(bad[0])
+        raise DbnFormatError(
+            path,
+            f"corrupt record {done + i}: length byte says {int(lengths[i]) * 4} bytes, "
+            f"expected {info.record_size} for {info.schema}",
+        )
+
+
 def _decode(
     path: Path,
     info: DbnInfo,
@@ -612,19 +625,10 @@ def _decode(
 ) -> Iterator[pa.RecordBatch]:
     assert info.schema is not None and info.record_size is not None
     dtype, cols = _plan(info.schema, info.version, info.ts_out)
-    expected_length = info.record_size // 4
     done = 0
     for buf, n in chunks:
         rec = np.frombuffer(buf, dtype=dtype, count=n)
-        lengths = rec["length"]
-        bad = np.flatnonzero(lengths != expected_length)
-        if len(bad):
-            i = int(bad[0])
-            raise DbnFormatError(
-                path,
-                f"corrupt record {done + i}: length byte says {int(lengths[i]) * 4} bytes, "
-                f"expected {info.record_size} for {info.schema}",
-            )
+        _check_lengths(path, info, rec["length"], done)
         done += n
         if time_filter is not None:
             field, lo, hi = time_filter
@@ -752,18 +756,9 @@ def validate_file(path: Path | str, *, info: DbnInfo | None = None) -> tuple[Dbn
             path, "mixed-schema DBN file (metadata schema is None); rst reads single-schema files only"
         )
     size = info.record_size
-    expected_length = size // 4
     count = 0
     for buf, n in _raw_chunks(path, info, DEFAULT_BATCH_RECORDS * 4):
-        lengths = np.frombuffer(buf, dtype=np.uint8, count=n * size)[::size]
-        bad = np.flatnonzero(lengths != expected_length)
-        if len(bad):
-            i = int(bad[0])
-            raise DbnFormatError(
-                path,
-                f"corrupt record {count + i}: length byte says {int(lengths[i]) * 4} bytes, "
-                f"expected {size} for {info.schema}",
-            )
+        _check_lengths(path, info, np.frombuffer(buf, dtype=np.uint8, count=n * size)[::size], count)
         count += n
     return info, count
 

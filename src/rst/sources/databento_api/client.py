@@ -175,16 +175,7 @@ class DatabentoClient:
             try:
                 self._call(
                     chunk.describe(),
-                    lambda: self._hist.timeseries.get_range(
-                        dataset=chunk.dataset,
-                        start=chunk.start_ns,
-                        end=chunk.end_ns,
-                        symbols=[chunk.request_symbol],
-                        schema=chunk.schema,
-                        stype_in=chunk.stype_in,
-                        stype_out=STYPE_OUT,
-                        path=path,
-                    ),
+                    lambda: self._hist.timeseries.get_range(**_request(chunk), stype_out=STYPE_OUT, path=path),
                     chunk=chunk,
                 )
             except BaseException:
@@ -203,18 +194,7 @@ class DatabentoClient:
 
     def _metadata(self, what: str, call: Callable[..., Any], chunk: Chunk) -> Any:
         """A metadata call about ``chunk``'s request, retried."""
-        return self._retrying(
-            what,
-            lambda: call(
-                dataset=chunk.dataset,
-                start=chunk.start_ns,
-                end=chunk.end_ns,
-                symbols=[chunk.request_symbol],
-                schema=chunk.schema,
-                stype_in=chunk.stype_in,
-            ),
-            chunk=chunk,
-        )
+        return self._retrying(what, lambda: call(**_request(chunk)), chunk=chunk)
 
     def available_range(self, dataset: str) -> AvailableRange:
         """The dataset's available range for this key (``metadata.get_dataset_range``), cached per client."""
@@ -306,3 +286,15 @@ def _parse_range(dataset: str, body: Mapping[str, Any]) -> AvailableRange:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DownloadError(f"unexpected get_dataset_range response for {dataset}: {exc}") from exc
     return AvailableRange(dataset, start, end, schemas)
+
+
+def _request(chunk: Chunk) -> dict[str, Any]:
+    """The request arguments every call about ``chunk`` shares (window UTC ns, end exclusive)."""
+    return {
+        "dataset": chunk.dataset,
+        "start": chunk.start_ns,
+        "end": chunk.end_ns,
+        "symbols": [chunk.request_symbol],
+        "schema": chunk.schema,
+        "stype_in": chunk.stype_in,
+    }
