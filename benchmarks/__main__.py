@@ -1,4 +1,4 @@
-"""``uv run python -m benchmarks``: run every benchmark (see :mod:`benchmarks.run`)."""
+"""``.venv/bin/python -m benchmarks``: run every benchmark (see :mod:`benchmarks.run`)."""
 
 from benchmarks.run import main
 

@@ -11,11 +11,42 @@ Two mix-ins tell the runner and the downloader what to do with a failure:
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
+from typing import Any
 
 
 class RstError(Exception):
-    """Root of all rst errors."""
+    """Root of all rst errors.
+
+    Every subclass pickles (a process pool or a cluster executor sends errors between
+    processes), whatever its ``__init__`` takes: the instance is rebuilt from its ``args``
+    and attribute dict, without calling ``__init__`` again (exceptions' default pickling
+    calls ``cls(*args)``, which fails for data-carrying subclasses).
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = {k: _portable(v) for k, v in self.__dict__.items()}
+        return _rebuild, (type(self), self.args), state or None
+
+
+def _rebuild(cls: type[RstError], args: tuple[Any, ...]) -> RstError:
+    """An instance of ``cls`` with ``args`` (its attributes are restored by pickle afterwards)."""
+    error = cls.__new__(cls)
+    error.args = args
+    return error
+
+
+def _portable(value: Any) -> Any:
+    """``value``, or for a foreign exception that does not survive pickling (a cause whose
+    ``__init__`` wants other arguments), an ``Exception`` with the same text and type name."""
+    if not isinstance(value, BaseException) or isinstance(value, RstError):
+        return value
+    try:
+        pickle.loads(pickle.dumps(value))
+    except Exception:
+        return Exception(f"{type(value).__module__}.{type(value).__qualname__}: {value}")
+    return value
 
 
 class Transient:
@@ -37,6 +68,10 @@ class ConfigError(RstError, Terminal):
         self.path = Path(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+class LakeError(RstError, Terminal):
+    """The lake root is missing, is not an rst lake, or has a layout this rst cannot use."""
 
 
 class InputMissing(RstError, Terminal):
@@ -113,3 +148,27 @@ class TransientDownloadError(DownloadError, Transient):
 
 class SeriesError(RstError, Terminal):
     """A continuous-series definition is invalid or unknown."""
+
+
+class ManifestError(RstError, Terminal):
+    """A ``_MANIFEST.json`` is not a valid manifest (not JSON, a key missing, a value of the wrong type)."""
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+    def __reduce__(self) -> tuple[type[ManifestError], tuple[Path, str]]:
+        return type(self), (self.path, self.problem)
+
+
+class PartitionCorrupt(RstError, Terminal):
+    """A partition's directory does not hold exactly what its manifest lists, or ``rst verify`` found it corrupt."""
+
+    def __init__(self, partition: str, problem: str) -> None:
+        self.partition = partition
+        self.problem = problem
+        super().__init__(f"partition {partition} is corrupt: {problem} (`rst run` rebuilds it)")
+
+    def __reduce__(self) -> tuple[type[PartitionCorrupt], tuple[str, str]]:
+        return type(self), (self.partition, self.problem)

@@ -2,7 +2,11 @@
 
 A partition exists for readers exactly when its ``_SUCCESS`` matches its
 manifest (:func:`rst.framework.manifest.read_manifest`); staging dirs, trash and
-half-written partitions are never read. Partitions are selected by their key
+half-written partitions (no ``_SUCCESS`` yet) are never read. Readers read exactly
+the parts the manifest lists, and refuse with :class:`~rst.errors.PartitionCorrupt`
+a partition that claims to be complete but is not what its manifest lists (a file
+unlisted, missing or of another size; a part ``rst verify`` found changed; an
+invalid manifest): never extra or missing rows. Partitions are selected by their key
 range, rows by their date column, so ``start``/``end`` cost no more I/O than
 the partitions they touch.
 
@@ -19,58 +23,81 @@ from pathlib import Path
 
 import polars as pl
 
-from rst.errors import InputMissing
+from rst.errors import InputMissing, PartitionCorrupt
+from rst.framework.integrity import lake_of, partition_problem
 from rst.framework.lake import Lake, Layer
-from rst.framework.manifest import read_manifest
-from rst.framework.partition import PartitionKey
+from rst.framework.listing import table_entries
+from rst.framework.manifest import SUCCESS, inspect_manifest, read_manifest
 
 DATE_COLUMNS = ("trading_date", "ts_event", "ts_recv")
 """Row date column, in order of preference: trading date, else UTC date of the timestamp."""
 
 
 def _lake(lake: Lake | str | os.PathLike[str] | None) -> Lake:
-    return lake if isinstance(lake, Lake) else Lake.resolve(lake)
+    return lake if isinstance(lake, Lake) else Lake.open(lake)
 
 
 def complete_partitions(
     lake: Lake, layer: Layer, symbol: str, table: str, start: dt.date | None = None, end: dt.date | None = None
 ) -> list[Path]:
-    """Directories of the complete partitions of a table overlapping ``[start, end]``, sorted by key."""
-    root = lake.table_dir(layer, symbol, table)
-    if not root.is_dir():
-        return []
-    found: list[tuple[PartitionKey, Path]] = []
-    for child in root.iterdir():
-        try:
-            key = PartitionKey.parse(child.name)
-        except ValueError:
-            continue
-        if start is not None and key.end <= start:
-            continue
-        if end is not None and key.start > end:
-            continue
-        if read_manifest(child) is not None:
-            found.append((key, child))
-    return [path for _, path in sorted(found)]
+    """Directories of the complete partitions of a table overlapping ``[start, end]``, sorted by key.
 
-
-def partition_files(directory: Path) -> list[Path]:
-    """The Parquet parts of one partition directory, in part order."""
-    return sorted(directory.glob("part-*.parquet"))
-
-
-def scan_partitions(directories: list[Path]) -> pl.LazyFrame | None:
-    """A lazy scan of the Parquet parts of ``directories`` (None when there are none).
-
-    Columns are exactly the table's contract: the hive path segments
-    (``product_type=``, ``symbol=``, ``table=``, the partition key) are not added,
-    since the rows already carry their dates and a path segment such as
-    ``symbol=ES`` would clash with a data column of the same name.
+    Stray entries (``year=2024.bak``, a file named like a partition) are skipped. Whether a
+    directory holds exactly what its manifest lists is checked when it is read
+    (:func:`partition_files`).
     """
-    if not directories:
+    return [d for d in _partitions(lake, layer, symbol, table, start, end) if read_manifest(d) is not None]
+
+
+def _partitions(
+    lake: Lake, layer: Layer, symbol: str, table: str, start: dt.date | None, end: dt.date | None
+) -> list[Path]:
+    """The partition directories of a table overlapping ``[start, end]`` (complete or not), sorted by key."""
+    found, _ = table_entries(lake.table_dir(layer, symbol, table))
+    return [path for key, path in found if (start is None or key.end > start) and (end is None or key.start <= end)]
+
+
+def partition_files(directory: Path, lake: Lake | None = None) -> list[Path]:
+    """The Parquet parts the manifest of partition ``directory`` lists, in part order; nothing else is read.
+
+    ``lake`` defaults to the lake ``directory`` lies in.
+
+    Raises
+    ------
+    PartitionCorrupt
+        When the partition claims to be complete (``_SUCCESS``) but its manifest is invalid or does
+        not match, the directory holds a file the manifest does not list, lacks one, or holds one of
+        another size, or ``rst verify`` found a part's bytes changed.
+    InputMissing
+        When ``directory`` is not a complete partition (no ``_SUCCESS``).
+    """
+    the_lake = lake or lake_of(directory)
+    name = the_lake.relative(directory) if the_lake is not None else str(directory)
+    manifest = read_manifest(directory)
+    if manifest is None:
+        _, why = inspect_manifest(directory)
+        if os.path.lexists(directory / SUCCESS):
+            raise PartitionCorrupt(name, why)
+        raise InputMissing(directory, f"not a complete partition: {why}")
+    problem = partition_problem(directory, manifest, the_lake)
+    if problem:
+        raise PartitionCorrupt(name, problem)
+    return [directory / o.path for o in manifest.outputs]
+
+
+def scan_partitions(directories: list[Path], lake: Lake | None = None) -> pl.LazyFrame | None:
+    """A lazy scan of the parts ``directories``' manifests list (None when there are none).
+
+    Each partition is checked first (:func:`partition_files`), so a file planted in a
+    partition is never read and a missing one is never silently skipped. Columns are
+    exactly the table's contract: the hive path segments (``product_type=``,
+    ``parent=``, ``table=``, the partition key) are not added, since the rows already
+    carry their dates.
+    """
+    files = [str(f) for d in directories for f in partition_files(d, lake)]
+    if not files:
         return None
-    globs = [str(d / "**" / "*.parquet") for d in directories]
-    return pl.scan_parquet(globs, hive_partitioning=False)
+    return pl.scan_parquet(files, hive_partitioning=False)
 
 
 def read_partitions(directories: list[Path], columns: list[str] | None = None) -> pl.DataFrame | None:
@@ -124,11 +151,14 @@ def read_table(
     ------
     InputMissing
         When the table has no complete partition at all.
+    PartitionCorrupt
+        When a partition in the range claims to be complete but is not exactly what its manifest
+        lists (rather than return extra or missing rows).
     """
     the_lake = _lake(lake)
     layer = Layer(layer)
-    directories = complete_partitions(the_lake, layer, symbol, table, start, end)
-    scan = scan_partitions(directories)
+    claimed = [d for d in _partitions(the_lake, layer, symbol, table, start, end) if os.path.lexists(d / SUCCESS)]
+    scan = scan_partitions(claimed, the_lake)
     if scan is None:
         if not complete_partitions(the_lake, layer, symbol, table):
             raise InputMissing(
@@ -144,7 +174,7 @@ def read_table(
 def _empty(lake: Lake, layer: Layer, symbol: str, table: str) -> pl.DataFrame:
     """An empty frame with the table's columns (taken from any complete partition)."""
     any_partition = complete_partitions(lake, layer, symbol, table)
-    scan = scan_partitions(any_partition[:1])
+    scan = scan_partitions(any_partition[:1], lake)
     assert scan is not None
     return scan.head(0).collect()
 

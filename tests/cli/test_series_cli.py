@@ -7,6 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from rst.cli.main import cli
+from rst.framework.lake import Lake
 from rst.series import SeriesStore
 
 
@@ -16,7 +17,7 @@ def rst(*args: str) -> tuple[int, str]:
 
 
 def test_add_list_show_remove(tmp_path: Path) -> None:
-    lake = str(tmp_path / "lake")
+    lake = str(Lake.create(tmp_path / "lake")[0].root)
     code, out = rst(
         "series", "add", "--lake", lake, "--id", "es_front", "--parent", "es", "--roll-rule", "volume_crossover",
         "--roll-offset-days", "2", "--adjustment", "backward_additive", "--rank", "1", "--months", "zhum",
@@ -36,7 +37,7 @@ def test_add_list_show_remove(tmp_path: Path) -> None:
 
 
 def test_errors_are_one_line(tmp_path: Path) -> None:
-    lake = str(tmp_path / "lake")
+    lake = str(Lake.create(tmp_path / "lake")[0].root)
     base = ["series", "add", "--lake", lake, "--id", "a", "--parent", "ES"]
     assert rst(*base)[0] == 0
     code, out = rst(*base)
@@ -47,3 +48,9 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     assert code == 2 and "sometimes" in out
     code, out = rst("series", "remove", "--lake", lake, "nope")
     assert code == 1 and "unknown series 'nope'" in out
+
+
+def test_series_commands_need_an_existing_lake(tmp_path: Path) -> None:
+    code, out = rst("series", "add", "--lake", str(tmp_path / "typo"), "--id", "a", "--parent", "ES")
+    assert code == 1 and out.startswith("error: no lake at") and out.count("\n") == 1
+    assert not (tmp_path / "typo").exists()

@@ -8,9 +8,11 @@ sweep the dead writer's staging dir and complete.
 
 from __future__ import annotations
 
+import glob
 import json
 import random
 import signal
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -83,11 +85,19 @@ def _crash_and_recover(lake, key, run_worker, kill_at, rows_per_file, next_mult,
     assert nxt.run(key).outcome is expected
     assert staging_leftovers(lake) == []
     assert trash_leftovers(lake) == []
+    _check_trash_holds_whole_partitions(lake)
     assert _seen(lake, key) == next_mult
     _check_quarantine_complete(lake, key)
     qdir = lake.table_dir(Layer.BRONZE, SYMBOL, QUARANTINE) / key.dirname
     assert read_manifest(qdir).params == {"mult": next_mult}  # the quarantine belongs to the main partition
     assert nxt.state(key) == (PartitionState.DONE, "")
+
+
+def _check_trash_holds_whole_partitions(lake: Lake) -> None:
+    """Every ``_trash`` entry is a complete swapped-out partition waiting for its grace period, never debris."""
+    trash = lake.internal("trash")
+    for entry in trash.iterdir() if trash.exists() else []:
+        check_manifest_matches_files(entry)
 
 
 def _examples(test):
@@ -137,13 +147,36 @@ def _vanished(exc: Exception) -> bool:
     return isinstance(exc, FileNotFoundError) or "No such file" in text or "not found" in text.lower() or no_columns
 
 
+def rows_pyarrow_listed(table_dir: Path) -> set[tuple[int, int]]:
+    """Rows as pyarrow reads an explicit file list (one glob), as docs/ARCHITECTURE.md recommends.
+
+    Not ``ds.dataset(<dir>)``: pyarrow's directory discovery (like DuckDB's glob) lists a directory,
+    then stats each entry by path and silently skips entries gone by then, so a discovery that straddles
+    a swap can miss the partition without an error. Given the files, pyarrow fails loudly instead.
+    """
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    files = sorted(glob.glob(f"{table_dir}/*/*.parquet"))
+    if not files:
+        raise AssertionError("no file listed: no partition visible")
+    dataset = ds.dataset(files, partitioning=ds.HivePartitioning.discover(), partition_base_dir=str(table_dir))
+    t = dataset.to_table(columns=["ts_event", "price"])
+    ts = t.column("ts_event").cast(pa.int64()).to_pylist()
+    return set(zip(ts, t.column("price").to_pylist(), strict=False))
+
+
 @pytest.mark.parametrize("rows_per_file", [1000, 4], ids=["one-part", "many-parts"])
 def test_readers_never_see_a_mix_during_rebuilds(lake, key, run_worker, monkeypatch, tmp_path, rows_per_file):
     """A reader loops over the table while a writer rebuilds the partition 30 times (exchange path).
 
     Every read sees the old or the new partition whole. A reader whose listing (or whose metadata
     read) straddles a swap may find a listed part gone (part names carry a content id); it must
-    never get a mix, a partial file or nothing.
+    never get a mix, a partial file or nothing. "Nothing" happened when the swapped-out directory,
+    whose listing a reader had begun just before the exchange, was deleted at once (its readdir then
+    returns no name); it now waits whole in ``_trash`` for the grace period, so the listing returns the
+    old names and opening them fails loudly. ``benchmarks/soak_readers.py`` runs this test 50 times on
+    loaded cores.
     """
     write_raw(lake, key, "a.txt", list(range(1, 41)))
     monkeypatch.setattr(stage_mod, "ROWS_PER_FILE", rows_per_file)
@@ -159,7 +192,7 @@ def test_readers_never_see_a_mix_during_rebuilds(lake, key, run_worker, monkeypa
     vanished = reads = 0
     while True:
         done = proc.poll() is not None
-        for reader in (rows_polars, rows_pyarrow):
+        for reader in (rows_polars, rows_pyarrow_listed):
             try:
                 rows = reader(table_dir)
             except Exception as exc:
@@ -179,4 +212,5 @@ def test_readers_never_see_a_mix_during_rebuilds(lake, key, run_worker, monkeypa
     assert problems == []
     assert reads > 2
     assert staging_leftovers(lake) == [] and trash_leftovers(lake) == []
+    _check_trash_holds_whole_partitions(lake)
     assert read_manifest(table_dir / key.dirname).params["mult"] == OLD

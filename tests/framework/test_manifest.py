@@ -6,12 +6,16 @@ import dataclasses
 import hashlib
 import json
 import re
+import shutil
 
 import pyarrow.parquet as pq
+import pytest
 from toystage import QUARANTINE, TABLE, check_manifest_matches_files, trash_leftovers, write_raw
 
+from rst.errors import ManifestError
 from rst.framework.contract import load_contract
 from rst.framework.manifest import MANIFEST, SUCCESS, Manifest, read_manifest
+from rst.framework.partition import PartitionKey
 from rst.framework.stage import Outcome, PartitionState
 
 
@@ -57,8 +61,9 @@ def test_tampered_manifest_makes_partition_incomplete(stage, key, part_dir):
     raw["rows_out"] += 1
     (part_dir / MANIFEST).write_text(json.dumps(raw, indent=2, sort_keys=True) + "\n")
     assert read_manifest(part_dir) is None
-    assert stage.state(key)[0] is PartitionState.MISSING
-    assert stage.existing_keys() == []
+    # it still claims to be complete (_SUCCESS): reported as corrupt, not silently missing
+    assert stage.state(key) == (PartitionState.CORRUPT, "_SUCCESS does not match _MANIFEST.json")
+    assert stage.existing_keys() == [key]
     assert stage.run(key).outcome is Outcome.BUILT  # not trusted: rebuilt
     assert read_manifest(part_dir).rows_out == 10
 
@@ -167,3 +172,83 @@ def test_manifest_inputs_of_an_upstream_partition(stage, lake, key, part_dir):
     type(stage)(lake, "ES", {"mult": 5}).run(key)
     assert down.state(key)[0] is PartitionState.STALE
     assert dataclasses.asdict(m)["rows_out"] == 10
+
+
+# ---- issue 9 item 8: a manifest that is not a manifest is one ManifestError naming the file ----
+
+
+def _valid_document(stage, key, part_dir) -> dict:
+    stage.run(key)
+    return json.loads((part_dir / MANIFEST).read_text())
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda d: {}, "manifest lacks layer, table, symbol, partition …"),
+        (lambda d: [d], "manifest is a JSON list, not an object"),
+        (lambda d: {**d, "rows_out": "10"}, "manifest.rows_out is string '10', expected a count"),
+        (lambda d: {**d, "rows_out": -1}, "manifest.rows_out is number -1, expected a count"),
+        (lambda d: {**d, "rows_in": True}, "manifest.rows_in is boolean True, expected a count"),
+        (lambda d: {**d, "inputs": {}}, "manifest.inputs is object {}, expected a list"),
+        (lambda d: {**d, "outputs": [1]}, "outputs[0] is a JSON number, not an object"),
+        (lambda d: {**d, "outputs": [{**d["outputs"][0], "path": "../../x.parquet"}]}, "is not a plain part file name"),
+        (lambda d: {**d, "outputs": [{**d["outputs"][0], "sha256": "abc"}]}, "outputs[0].sha256 is string 'abc'"),
+        (lambda d: {**d, "inputs": [{**d["inputs"][0], "path": "/etc/passwd"}]}, "is not a path inside the lake"),
+        (lambda d: {**d, "surprise": 1}, "manifest has unknown key(s) surprise"),
+        (lambda d: {**d, "schema_version": 9}, "schema_version 9 is not 1"),
+    ],
+    ids=[
+        "empty",
+        "list",
+        "string-count",
+        "negative",
+        "bool",
+        "inputs-object",
+        "output-number",
+        "output-path",
+        "bad-sha",
+        "absolute-input",
+        "unknown-key",
+        "schema-version",
+    ],  # fmt: skip
+)
+def test_invalid_manifest_is_one_manifest_error_naming_the_file(stage, key, part_dir, change, problem):
+    document = change(_valid_document(stage, key, part_dir))
+    with pytest.raises(ManifestError) as caught:
+        Manifest.from_json(json.dumps(document), part_dir / MANIFEST)
+    message = str(caught.value)
+    assert message.startswith(f"{part_dir / MANIFEST}: ") and problem in message and "\n" not in message
+    # sealed with a matching _SUCCESS, it is not a complete partition: corrupt, and the next run rebuilds it
+    data = json.dumps(document).encode()
+    (part_dir / MANIFEST).write_bytes(data)
+    (part_dir / SUCCESS).write_text(hashlib.sha256(data).hexdigest() + "\n")
+    assert read_manifest(part_dir) is None
+    state, reason = stage.state(key)
+    assert state is PartitionState.CORRUPT and reason.startswith("_MANIFEST.json: ") and problem in reason
+    assert stage.run(key).outcome is Outcome.BUILT
+    assert stage.state(key) == (PartitionState.DONE, "")
+
+
+def test_not_json_is_a_manifest_error(tmp_path):
+    for data in (b"", b"\xff\xfe", b"{", b"[" * 100_000):
+        with pytest.raises(ManifestError, match=r"m\.json: not JSON"):
+            Manifest.from_json(data, tmp_path / "m.json")
+
+
+def test_existing_keys_skip_strays_and_list_corrupt_partitions(stage, key, table_dir, part_dir):
+    stage.run(key)
+    shutil.copytree(part_dir, table_dir / f"{key.dirname}.bak")
+    (table_dir / "dt=2024-03-02").write_text("a file named like a partition")
+    (table_dir / "dt=garbage").mkdir()
+    (table_dir / "dt=2024-3-4").mkdir()  # not the canonical name of a key
+    (table_dir / "year=2024").mkdir()  # another granularity
+    (table_dir / "dt=2024-03-05").mkdir()  # no _SUCCESS: not claimed, invisible
+    sealed = table_dir / "dt=2024-03-06"
+    sealed.mkdir()
+    (sealed / MANIFEST).write_text("{}")
+    (sealed / SUCCESS).write_text(hashlib.sha256(b"{}").hexdigest())
+    assert read_manifest(table_dir / "dt=2024-03-02") is None
+    assert stage.existing_keys() == [key, PartitionKey.parse("dt=2024-03-06")]
+    assert stage.state(PartitionKey.parse("dt=2024-03-06"))[0] is PartitionState.CORRUPT
+    assert stage.state(key) == (PartitionState.DONE, "")

@@ -235,8 +235,10 @@ def staging_leftovers(lake: Lake) -> list[Path]:
 
 
 def trash_leftovers(lake: Lake) -> list[Path]:
-    root = lake.internal("trash")
-    return list(root.iterdir()) if root.exists() else []
+    """Entries of ``<lake>/_trash`` past their grace period: a purge should have deleted them."""
+    from rst.framework.commit import expired_trash
+
+    return expired_trash(lake)
 
 
 def snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:

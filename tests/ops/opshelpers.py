@@ -13,8 +13,9 @@ from typing import Any
 
 from click.testing import Result
 
-from rst.framework.lake import Lake
-from rst.framework.runlog import RunRecord, read_runs
+from rst.framework.lake import Lake, Layer
+from rst.framework.runlog import RunRecord, RunStatus, read_runs
+from rst.framework.verify import verify_lake
 from rst.sources.raw_zone import RawZone
 
 HERE = Path(__file__).parent
@@ -83,3 +84,26 @@ def rewrite_raw(path: Path, data: bytes) -> None:
 def staging_files(lake: Lake) -> list[Path]:
     root = lake.internal("staging")
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def states_of(lake: Lake) -> dict[str, str]:
+    """``{partition label: state}`` of every ES partition of every layer."""
+    from rst.ops.status import lake_status
+
+    return {s.label: s.state.value for s in lake_status(lake, list(Layer), ["ES"]).partitions}
+
+
+def assert_interrupted_then_finished(lake: Lake, cli_run: Callable[..., Result], by: str) -> None:
+    """After a run stopped ``by`` a signal mid-way: logged as interrupted, nothing partial in the lake,
+    and the next ``rst run`` finishes everything, keeping the bronze partitions already committed."""
+    assert last_run(lake).status is RunStatus.INTERRUPTED
+    assert not verify_lake(lake)  # nothing partial: every partition dir is complete and matches
+    remaining = {label for label, s in states_of(lake).items() if s != "done"}
+    assert remaining, f"the run finished before {by}: nothing proved"
+
+    before = manifests(lake)
+    assert cli_run(lake, "run", "-q").exit_code == 0
+    assert set(states_of(lake).values()) == {"done"}
+    assert not staging_files(lake)
+    after = manifests(lake)
+    assert all(after[d] == m for d, m in before.items() if d.startswith("bronze/"))  # committed ones kept

@@ -52,7 +52,7 @@ def test_concurrent_appends_never_interleave(tmp_path):
 
 
 def test_torn_last_line_is_skipped_and_runs_command(tmp_path, cli_run):
-    lake = Lake(tmp_path / "lake")
+    lake, _ = Lake.create(tmp_path / "lake")
     for _ in range(3):
         append_run(lake, new_record("demo", ["rst", "demo"], {}, [], started_at=dt.datetime.now(dt.UTC)))
     with open(runs_path(lake), "a") as f:
@@ -63,4 +63,4 @@ def test_torn_last_line_is_skipped_and_runs_command(tmp_path, cli_run):
     assert [json.loads(line)["command"] for line in result.stdout.splitlines()] == ["demo", "demo"]
     table = cli_run(lake, "runs")
     assert "last 3 runs" in table.stdout and "demo" in table.stdout
-    assert "no runs logged" in cli_run(Lake(tmp_path / "empty"), "runs").stdout
+    assert "no runs logged" in cli_run(Lake.create(tmp_path / "empty")[0], "runs").stdout

@@ -9,13 +9,13 @@ def test_quiet_prints_only_the_final_line(demo_lake, cli_run):
     run = cli_run(demo_lake, "run", "--quiet")
     assert run.exit_code == 0
     assert run.stdout.strip().splitlines() == [run.stdout.strip()]
-    assert run.stdout.startswith("run: 0 built, 11 up to date, 0 without input, 0 failed")
+    assert run.stdout.startswith("run: 0 built, 12 up to date, 0 without input, 0 failed")
     assert run.stderr == ""
     status = cli_run(demo_lake, "status", "-q")
-    assert status.stdout.strip() == "status: 11 partitions: 11 done, 0 missing, 0 stale, 0 failed"
+    assert status.stdout.strip() == "status: 12 partitions: 12 done, 0 missing, 0 stale, 0 failed, 0 corrupt"
     verify = cli_run(demo_lake, "verify", "-q")
-    assert verify.stdout.strip() == "verified 11 partitions: 0 problem(s)"
-    inv = cli_run(demo_lake, "invalidate", "--layer", "gold", "-q")
+    assert verify.stdout.strip() == "verified 12 partitions: 0 problem(s)"
+    inv = cli_run(demo_lake, "invalidate", "--layer", "gold", "--yes", "-q")
     assert inv.stdout.strip() == "invalidated 1 partition(s); `rst run` rebuilds them"
 
 
@@ -26,7 +26,7 @@ def test_quiet_run_with_a_failure_shows_the_error_and_exit_1(demo_lake, cli_run)
     assert run.exit_code == 1
     assert run.stderr.startswith("FAILED bronze/ES/ohlcv_1d/year=2024: ")
     assert path.name in run.stderr and "Traceback" not in run.stderr
-    assert run.stdout.strip().startswith("run: 0 built, 4 up to date, 0 without input, 1 failed")
+    assert run.stdout.strip().startswith("run: 0 built, 5 up to date, 0 without input, 1 failed")
 
 
 def test_verbose_shows_tracebacks_and_partition_logs(demo_lake, cli_run):

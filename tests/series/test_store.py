@@ -40,7 +40,7 @@ def test_add_get_list_remove_round_trip(tmp_path: Path) -> None:
 def test_duplicate_refused_unless_replace(tmp_path: Path) -> None:
     store = SeriesStore(tmp_path)
     store.add(_defn())
-    with pytest.raises(SeriesError, match="already exists.*replace=True"):
+    with pytest.raises(SeriesError, match="already exists.*--replace"):
         store.add(_defn(contract_rank=2))
     changed = SeriesDefinition("es-front", "ES", "volume_crossover", 2, "none")
     store.add(changed, replace=True)

@@ -1,4 +1,4 @@
-"""The immutable raw zone: validated placement, no overwrite, catalogue, coverage."""
+"""The immutable raw zone: validated placement, no overwrite, catalogue, coverage, hostile inputs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import io
 import json
 import os
 import shutil
+import signal
+import socket
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,7 +39,7 @@ def test_import_places_read_only_file_and_catalogue(sample_file: Callable[[str],
     src = sample_file(MBP10_V3)
     zone = RawZone(tmp_path)
     entry = zone.import_file(src)
-    rel = "raw/source=databento/dataset=GLBX.MDP3/schema=mbp-10/symbol=ES/test_data.mbp-10.dbn.zst"
+    rel = "raw/source=databento/dataset=GLBX.MDP3/schema=mbp-10/parent=ES/test_data.mbp-10.dbn.zst"
     assert entry.path == rel
     dest = tmp_path / rel
     assert entry.abspath(tmp_path) == dest
@@ -71,7 +76,7 @@ def test_same_name_different_content_refused(sample_file: Callable[[str], Path],
         zone.import_file(impostor)
     msg = str(exc.value)
     assert str(impostor) in msg
-    assert "symbol=ES/test_data.mbp-10.dbn.zst" in msg
+    assert "parent=ES/test_data.mbp-10.dbn.zst" in msg
     assert _tree(tmp_path / "lake" / "_staging") == []
     assert len(zone.files()) == 1
 
@@ -100,11 +105,11 @@ def test_garbage_leaves_nothing(tmp_path: Path) -> None:
 
 def test_symbol_override_and_underivable_parent(sample_file: Callable[[str], Path], tmp_path: Path) -> None:
     zone = RawZone(tmp_path)
-    with pytest.raises(RawZoneError, match="pass symbol="):
+    with pytest.raises(RawZoneError, match="pass --symbol"):
         zone.import_file(sample_file(STATS_V2))  # requested by instrument id: no symbols
     entry = zone.import_file(sample_file(STATS_V2), symbol="es")
     assert entry.parent == "ES"
-    assert "/symbol=ES/" in entry.path
+    assert "/parent=ES/" in entry.path
     assert entry.end_ns is None
     with pytest.raises(RawZoneError, match="cannot derive a parent"):
         zone.import_file(sample_file(DEF_MSFT))  # equity symbol, not a futures raw symbol
@@ -115,7 +120,7 @@ def test_import_stream_and_staged(sample_file: Callable[[str], Path], tmp_path: 
     zone = RawZone(tmp_path)
     data = sample_file(TRADES_V3).read_bytes()
     entry = zone.import_stream(io.BytesIO(data), "glbx-es-20201228.trades.dbn.zst")
-    assert entry.path.endswith("schema=trades/symbol=ES/glbx-es-20201228.trades.dbn.zst")
+    assert entry.path.endswith("schema=trades/parent=ES/glbx-es-20201228.trades.dbn.zst")
     # a downloader streamed into _staging itself
     staged = tmp_path / "_staging" / "download-123.part"
     staged.write_bytes(sample_file(MBP10_V3).read_bytes())
@@ -130,7 +135,7 @@ def test_import_stream_and_staged(sample_file: Callable[[str], Path], tmp_path: 
 
 def test_rescan_catalogues_dropped_files(sample_file: Callable[[str], Path], tmp_path: Path) -> None:
     zone = RawZone(tmp_path)
-    rel = "raw/source=databento/dataset=GLBX.MDP3/schema=trades/symbol=ES/dropped.trades.dbn.zst"
+    rel = "raw/source=databento/dataset=GLBX.MDP3/schema=trades/parent=ES/dropped.trades.dbn.zst"
     dest = tmp_path / rel
     dest.parent.mkdir(parents=True)
     shutil.copy(sample_file(TRADES_V3), dest)
@@ -148,7 +153,7 @@ def test_rescan_catalogues_dropped_files(sample_file: Callable[[str], Path], tmp
 
 
 def test_rescan_refuses_misplaced(sample_file: Callable[[str], Path], tmp_path: Path) -> None:
-    dest = tmp_path / "raw/source=databento/dataset=GLBX.MDP3/schema=mbp-1/symbol=ES/wrong.dbn.zst"
+    dest = tmp_path / "raw/source=databento/dataset=GLBX.MDP3/schema=mbp-1/parent=ES/wrong.dbn.zst"
     dest.parent.mkdir(parents=True)
     shutil.copy(sample_file(TRADES_V3), dest)
     with pytest.raises(RawZoneError, match="misplaced"):
@@ -208,3 +213,146 @@ def test_uncovered_partitions_the_window(covered: list[tuple[int, int]], window:
         assert a < b
     assert all(gaps[i][1] < gaps[i + 1][0] for i in range(len(gaps) - 1))  # sorted, maximal
     assert all(merged[i][1] < merged[i + 1][0] for i in range(len(merged) - 1))
+
+
+# ---------------------------------------------------------------- hostile inputs to import (issue 9, item 9)
+
+
+def _rst(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``rst ARGS…`` in a subprocess: a command that blocks fails the test instead of hanging it."""
+    code = "from rst.cli.main import cli; cli(prog_name='rst')"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_import_refuses_fifos_sockets_devices_without_blocking(tmp_path: Path) -> None:
+    incoming = tmp_path / "in"
+    incoming.mkdir()
+    fifo = incoming / "pipe.dbn.zst"
+    os.mkfifo(fifo)  # opened for reading, a FIFO with no writer blocks forever
+    link = incoming / "link-to-pipe.dbn"
+    link.symlink_to(fifo)
+    sock_path = incoming / "sock.dbn"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(sock_path))
+    lake = tmp_path / "lake"
+    try:
+        result = _rst("import", "--lake", str(lake), str(fifo), str(link), str(sock_path), "/dev/null")
+        walked = _rst("import", "--lake", str(lake), str(incoming))  # the same things found by a directory walk
+    finally:
+        server.close()
+    assert result.returncode == 1, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("refused ")]
+    assert len(errors) == 4, result.stderr
+    assert result.stderr.splitlines()[-1] == "error: 0 imported, 0 already present, 4 refused"
+    for path, kind in ((fifo, "a FIFO"), (link, "a FIFO"), (sock_path, "a socket"), (Path("/dev/null"), "a character device")):
+        assert any(f"{path}: not a regular file ({kind})" in line for line in errors), (path, errors)
+    assert walked.returncode == 1 and walked.stderr.count("not a regular file") == 3, walked.stderr
+    assert _tree(lake / "raw") == [] and _tree(lake / "_staging") == []
+
+
+def test_import_refuses_a_directory_given_as_a_file(tmp_path: Path) -> None:
+    trap = tmp_path / "looks-like.dbn.zst"
+    trap.mkdir()
+    with pytest.raises(RawZoneError, match=r"looks-like\.dbn\.zst: not a regular file \(a directory\)"):
+        RawZone(tmp_path / "lake").import_file(trap)
+
+
+def test_import_copies_at_most_the_size_it_saw_and_refuses_a_file_that_grows(tmp_path: Path) -> None:
+    lying = Path("/proc/self/status")  # a regular file whose stat size (0) is not what a read returns
+    if not lying.exists() or os.stat(lying).st_size != 0:
+        pytest.skip("needs /proc/self/status with st_size 0")
+    with pytest.raises(RawZoneError, match=r"/proc/self/status: grew while being imported"):
+        RawZone(tmp_path).import_file(lying)
+    assert _tree(tmp_path / "_staging") == []
+
+
+def test_import_refuses_a_file_that_shrinks_while_copied(tmp_path: Path) -> None:
+    short = Path("/sys/devices/system/cpu/online")  # st_size 4096, a few bytes to read
+    if not short.exists() or os.stat(short).st_size <= len(short.read_bytes()):
+        pytest.skip("needs a sysfs file whose stat size exceeds its content")
+    with pytest.raises(RawZoneError, match=r"online: shrank while being imported \(\d+ of 4096 bytes\)"):
+        RawZone(tmp_path).import_file(short)
+    assert _tree(tmp_path / "_staging") == []
+
+
+_KILLED_IMPORT = """
+import os, signal, sys
+from rst.sources import raw_zone
+def hold(path, *args, **kwargs):
+    if sys.argv[3] == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)  # killed mid-import, its copy staged
+    print("staged", flush=True)
+    sys.stdin.read()  # a live import, still validating
+    raise SystemExit(0)
+raw_zone.validate_file = hold
+raw_zone.RawZone(sys.argv[1]).import_file(sys.argv[2])
+"""
+
+
+def test_killed_import_copies_are_swept_by_the_next_import_and_verify(
+    sample_file: Callable[[str], Path], tmp_path: Path
+) -> None:
+    from rst.framework.lake import Lake
+    from rst.framework.verify import verify_raw
+
+    lake = tmp_path / "lake"
+    src = str(sample_file(TRADES_V3))
+    killed = subprocess.run([sys.executable, "-c", _KILLED_IMPORT, str(lake), src, "kill"], capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
+    (left,) = _tree(lake / "_staging")
+    live = subprocess.Popen([sys.executable, "-c", _KILLED_IMPORT, str(lake), src, "live"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert live.stdout is not None and live.stdout.readline().strip() == "staged"
+        (busy,) = set(_tree(lake / "_staging")) - {left}
+        fresh = lake / "_staging" / "raw-4194304-0123456789abcdef-young.dbn"  # unlocked but just written
+        fresh.write_bytes(b"x")
+        an_hour_ago = time.time() - 3600
+        for name in (left, busy):
+            os.utime(lake / "_staging" / name, (an_hour_ago, an_hour_ago))  # old: only the lock can protect it
+        RawZone(lake).import_file(sample_file(MBP10_V3))
+        assert _tree(lake / "_staging") == sorted([busy, fresh.name])  # the dead import's copy is gone
+        os.utime(fresh, (an_hour_ago, an_hour_ago))
+        assert verify_raw(Lake(lake)) == []
+        assert _tree(lake / "_staging") == [busy]  # a live import's copy survives any sweep
+    finally:
+        live.kill()
+        live.wait()
+
+
+# ---------------------------------------------------------------- corrupt catalogue entries (issue 9, item 8)
+
+
+def test_corrupt_catalogue_entries_are_skipped_and_listed_once(sample_file: Callable[[str], Path], tmp_path: Path) -> None:
+    zone = RawZone(tmp_path)
+    good = zone.import_file(sample_file(MBP10_V3))
+    other = zone.import_file(sample_file(TRADES_V3))
+    doc = json.loads(zone._entry_path(other.sha256).read_text())
+    catalog = tmp_path / "raw" / "_catalog"
+    fake = "f" * 64
+    planted = {
+        "1" * 64: b"{not json",
+        "2" * 64: b"\xff\xfe\x00 not utf-8",
+        "3" * 64: json.dumps({**doc, "sha256": "3" * 64, "size": "4"}).encode(),  # wrong type
+        "4" * 64: json.dumps({k: v for k, v in doc.items() if k != "schema"} | {"sha256": "4" * 64}).encode(),
+        "5" * 64: json.dumps({**doc, "sha256": "5" * 64, "path": "raw/../../../etc/passwd"}).encode(),
+        "6" * 64: json.dumps([doc]).encode(),
+        "7" * 64: json.dumps({**doc, "sha256": fake}).encode(),  # its name is not its hash
+    }
+    for sha, data in planted.items():
+        (catalog / f"{sha}.json").write_bytes(data)
+    assert zone.files() == sorted([good, other], key=lambda e: e.path)
+    problems = zone.problems()
+    assert [p for p, _ in problems] == [f"raw/_catalog/{sha}.json" for sha in sorted(planted)]
+    what = dict(problems)
+    assert "not a plain relative path under raw/" in what[f"raw/_catalog/{'5' * 64}.json"]
+    assert "size is '4', not a count" in what[f"raw/_catalog/{'3' * 64}.json"]
+    assert "lacks schema" in what[f"raw/_catalog/{'4' * 64}.json"]
+    # an entry damaged in place: its file drops out until the same bytes are imported again, which repairs it
+    zone._entry_path(good.sha256).write_bytes(b"\x00garbage")
+    zone.refresh()
+    assert zone.files() == [other]
+    repaired = zone.import_file(sample_file(MBP10_V3))
+    assert (repaired.path, repaired.sha256) == (good.path, good.sha256)
+    assert zone.entry(good.path) == repaired
+    assert len(zone.files()) == 2 and len(zone.problems()) == len(planted)

@@ -20,6 +20,7 @@ TICK = 250_000_000
 MID = 3_720_000_000_000
 NS = 10**9
 _CLASSES = {
+    "mbo": (dbn.MBOMsg, dbn.Schema.MBO, 0xA0),
     "mbp-10": (dbn.MBP10Msg, dbn.Schema.MBP_10, 0x0A),
     "mbp-1": (dbn.MBP1Msg, dbn.Schema.MBP_1, 0x01),
     "tbbo": (dbn.MBP1Msg, dbn.Schema.TBBO, 0x01),

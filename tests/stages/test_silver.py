@@ -109,8 +109,12 @@ def test_daily_bars_trade_on_their_utc_date(lake: Lake) -> None:
 
 
 def _session_date(ts: dt.datetime) -> dt.date:
+    """CME trade date: raw date (Chicago + 7 h), then the next CME trade date (weekends, holidays)."""
+    from rst.calendars import get_calendar
+
     day = (ts.astimezone(CHICAGO) + dt.timedelta(hours=7)).date()
-    return day + dt.timedelta(days={5: 2, 6: 1}.get(day.weekday(), 0))
+    booked: dt.date = get_calendar("CMES").book([day])[0].item()
+    return booked
 
 
 def test_hourly_bars_trade_on_their_cme_session_date(lake: Lake) -> None:

@@ -8,26 +8,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.table import Table
 
 from rst.cli.options import lake_option, symbol_option, verbosity_options
 from rst.cli.render import err_console, out_console
 from rst.errors import UsageError
 from rst.framework.lake import Lake
-from rst.sources.databento_api.client import DEFAULT_GATEWAY, DatabentoClient
-from rst.sources.databento_api.download import DownloadReport, DownloadRequest, Estimate, download_missing
-from rst.sources.databento_api.key import DEFAULT_ENV_FILE, load_api_key
-from rst.sources.databento_api.plan import Granularity, to_ns
-from rst.sources.databento_api.retry import RetryPolicy
+from rst.sources.databento_api.plan import Granularity
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from rst.sources.databento_api.client import DatabentoClient
+    from rst.sources.databento_api.download import DownloadReport, Estimate
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def validate_time(value: str, param: str) -> int:
     """``YYYY-MM-DD`` (00:00 UTC) or an ISO 8601 datetime (naive = UTC) -> ns since the epoch."""
+    from rst.sources.databento_api.plan import to_ns
+
     text = value.strip()
     try:
         if len(text) == 10:
@@ -37,25 +40,39 @@ def validate_time(value: str, param: str) -> int:
         raise UsageError(f"{param}: {value!r} is not a date (YYYY-MM-DD) or ISO 8601 UTC datetime") from None
 
 
+def _max_cost(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    from rst.sources.databento_api.cost import validate_cost_cap
+
+    return None if value is None else validate_cost_cap(value, "--max-cost")
+
+
 def client_options(f: F) -> F:
     """Options shared by ``download`` and ``update``: key file, cost cap, estimate, retries, gateway."""
+    from rst.sources.databento_api.key import DEFAULT_ENV_FILE
+
     f = click.option(
-        "--gateway", default=DEFAULT_GATEWAY, show_default=True, hidden=True,
-        help="Historical API gateway URL (tests point it at a local server).",
+        "--gateway", default=None, hidden=True,
+        help="Historical API gateway URL (default: Databento's; tests point it at a local server).",
     )(f)
     f = click.option("--max-attempts", type=click.IntRange(1, 20), default=5, show_default=True,
                      help="Attempts per request on 429/5xx/timeouts (exponential backoff with jitter).")(f)
     f = click.option("--key-file", type=click.Path(dir_okay=False), default=str(DEFAULT_ENV_FILE), show_default=True,
                      help="KEY=value file holding DATABENTO_API_KEY (used when the variable is not set).")(f)
-    f = click.option("--max-cost", type=click.FloatRange(min=0), default=None,
+    f = click.option("--max-cost", callback=_max_cost, default=None,
                      help="Refuse (download nothing) if the planned requests cost more than this, in USD.")(f)
     return click.option("--estimate", is_flag=True,
                         help="Print the cost (USD) and billable size (bytes) of the plan; download nothing.")(f)
 
 
-def make_client(key_file: str, gateway: str, max_attempts: int) -> DatabentoClient:
+def make_client(key_file: str, gateway: str | None, max_attempts: int) -> DatabentoClient:
     """A client with the key from ``$DATABENTO_API_KEY`` or ``key_file`` (explicit path only if it exists)."""
-    return DatabentoClient(load_api_key(key_file), gateway=gateway, retry=RetryPolicy(max_attempts=max_attempts))
+    from rst.sources.databento_api.client import DEFAULT_GATEWAY, DatabentoClient
+    from rst.sources.databento_api.key import load_api_key
+    from rst.sources.databento_api.retry import RetryPolicy
+
+    return DatabentoClient(
+        load_api_key(key_file), gateway=gateway or DEFAULT_GATEWAY, retry=RetryPolicy(max_attempts=max_attempts)
+    )
 
 
 @click.command("download")
@@ -84,13 +101,17 @@ def download(
     max_cost: float | None,
     key_file: str,
     max_attempts: int,
-    gateway: str,
+    gateway: str | None,
     verbose: bool,
     quiet: bool,
 ) -> None:
     """Download SYMBOLs' uncovered windows of [START, END) into the raw zone; exit 1 if any failed."""
+    from rst.ops.names import databento_schema
+    from rst.sources.databento_api.download import DownloadRequest, download_missing
+
     if not symbols:
         raise UsageError("--symbol: give at least one parent, e.g. --symbol ES")
+    schemas = tuple(databento_schema(s) for s in schemas)  # before any key check: a typo costs nothing
     start_ns, end_ns = validate_time(start_text, "--start"), validate_time(end_text, "--end")
     if start_ns >= end_ns:
         raise UsageError(f"--end: {end_text!r} must be after --start {start_text!r} (end is exclusive)")
@@ -99,7 +120,7 @@ def download(
         Granularity(granularity) if granularity else None,
     )
     client = make_client(key_file, gateway, max_attempts)
-    report = download_missing(Lake.resolve(lake), request, client, estimate_only=estimate, max_cost_usd=max_cost)
+    report = download_missing(Lake.create(lake)[0], request, client, estimate_only=estimate, max_cost_usd=max_cost)
     render_report(report, quiet=quiet)
     if not report.ok:
         raise SystemExit(1)
@@ -107,6 +128,8 @@ def download(
 
 def estimate_table(estimate: Estimate) -> Table:
     """One row per planned request, plus a total: cost in USD, billable size in bytes."""
+    from rich.table import Table
+
     table = Table(title="download estimate")
     for col in ("request", "cost (USD)", "size (bytes)"):
         table.add_column(col, justify="left" if col == "request" else "right")

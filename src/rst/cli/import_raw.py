@@ -10,18 +10,20 @@ from rst.cli.options import lake_option
 from rst.cli.render import err_console, out_console
 from rst.errors import RstError, UsageError
 from rst.framework.lake import Lake
-from rst.sources.raw_zone import RawZone
+from rst.ops.importing import DBN_SUFFIXES, dbn_files_under
 from rst.validation import validate_symbol
-
-DBN_SUFFIXES = (".dbn", ".dbn.zst")
 
 
 def dbn_files(paths: list[Path]) -> list[Path]:
-    """The DBN files named by ``paths`` (files as given, directories searched recursively), sorted."""
+    """The DBN files named by ``paths`` (files as given, directories searched recursively), sorted.
+
+    Whatever carries a DBN suffix and is not a directory is returned, FIFOs and sockets
+    included, so that the import refuses each by name instead of skipping it silently.
+    """
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and p.name.endswith(DBN_SUFFIXES))
+            found.extend(dbn_files_under(path))
         elif path.exists():
             found.append(path)
         else:
@@ -35,16 +37,37 @@ def dbn_files(paths: list[Path]) -> list[Path]:
 @click.option("--symbol", default=None, help="Parent to file them under when their metadata names several, e.g. ES.")
 def import_raw(lake: str | None, paths: tuple[Path, ...], symbol: str | None) -> None:
     """Import DBN files into the raw zone: verified, hashed, read-only, never overwritten."""
-    zone = RawZone(Lake.resolve(lake).root)
+    from rich.markup import escape
+
+    from rst.sources.raw_zone import RawZone
+
     parent = validate_symbol(symbol, "--symbol") if symbol else None
-    failures = 0
-    for path in dbn_files(list(paths)):
+    files = dbn_files(list(paths))
+    if not files:
+        shown = ", ".join(str(p) for p in paths[:3])
+        raise UsageError(f"PATH: nothing to import: no {' or '.join(DBN_SUFFIXES)} file in {shown}")
+    the_lake, created = Lake.create(lake)
+    if created:
+        out_console.print(f"created lake {the_lake.root}", highlight=False)
+    zone = RawZone(the_lake.root)
+    present = {e.path for e in zone.files()}
+    imported = skipped = refused = 0
+    for path in files:
         try:
             entry = zone.import_file(path, symbol=parent)
         except RstError as exc:
-            failures += 1
-            err_console.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
+            refused += 1
+            err_console.print(f"[red]refused[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
             continue
-        out_console.print(f"{entry.path}  {entry.schema}  sha256={entry.sha256[:12]}…", highlight=False)
-    if failures:
+        if entry.path in present:
+            skipped += 1
+            out_console.print(f"already present  {entry.path}", highlight=False)
+        else:
+            imported += 1
+            present.add(entry.path)
+            out_console.print(f"imported  {entry.path}  {entry.schema}  sha256={entry.sha256[:12]}…", highlight=False)
+    line = f"{imported} imported, {skipped} already present, {refused} refused"
+    if refused:
+        err_console.print(f"error: {line}", highlight=False)
         raise SystemExit(1)
+    out_console.print(line, highlight=False)

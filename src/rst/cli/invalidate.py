@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
-from rich.markup import escape
 
 from rst.cli.options import (
     apply_verbosity,
     dates_options,
     lake_option,
-    layers_for,
-    parse_dates,
+    select_partitions,
     symbol_option,
     table_option,
     verbosity_options,
 )
 from rst.cli.render import out_console
-from rst.framework.lake import Lake
-from rst.ops.invalidate import invalidate as remove
-from rst.ops.invalidate import select
-from rst.stages.registry import known_symbols
+from rst.errors import UsageError
 
 
 @click.command("invalidate")
@@ -35,6 +32,7 @@ from rst.stages.registry import known_symbols
 @table_option
 @click.option("--downstream", is_flag=True, help="Also remove the partitions of later layers that read them.")
 @click.option("--dry-run", is_flag=True, help="List what would be removed and change nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation when nothing narrows the removal.")
 @verbosity_options
 def invalidate(
     lake: str | None,
@@ -45,22 +43,21 @@ def invalidate(
     tables: tuple[str, ...],
     downstream: bool,
     dry_run: bool,
+    yes: bool,
     verbose: bool,
     quiet: bool,
 ) -> None:
     """Remove the partitions of LAYER for SYMBOLs, dates and tables; `rst run` rebuilds them."""
+    from rich.markup import escape
+
+    from rst.ops.invalidate import invalidate as remove
+    from rst.ops.invalidate import select
+
     apply_verbosity(verbose, quiet)
-    the_lake = Lake.resolve(lake)
-    dates = parse_dates(dt_text, dates_text)
-    layers = layers_for(layer)
-    targets = select(
-        the_lake,
-        layers,
-        symbols or known_symbols(the_lake),
-        dates,
-        list(tables) or None,
-        downstream=downstream,
-    )
+    chosen = select_partitions(lake, layer, symbols, dt_text, dates_text, tables)
+    if not (symbols or chosen.dates or chosen.tables or dry_run or yes):
+        confirm_everything(layer)
+    targets = select(chosen.lake, chosen.layers, chosen.symbols, chosen.dates, chosen.tables or None, downstream=downstream)
     if not quiet:
         for t in targets:
             why = f"  (reads {t.because})" if t.because else ""
@@ -73,3 +70,12 @@ def invalidate(
     out_console.print(
         f"invalidated {len(removed)} partition(s); `rst run` rebuilds them", highlight=False, markup=False
     )
+
+
+def confirm_everything(layer: str) -> None:
+    """Ask before removing every partition of a layer; without a terminal, require ``--yes``."""
+    question = f"remove every partition of layer {layer} (no --symbol, --dt/--dates or --table narrows it)?"
+    if not sys.stdin.isatty():
+        raise UsageError(f"{question} pass --yes to confirm, or narrow it with --symbol, --dates or --table")
+    if not click.confirm(question, default=False, err=True):
+        raise UsageError("nothing removed")

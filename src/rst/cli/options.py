@@ -5,18 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
 
 from rst.errors import UsageError
-from rst.framework.lake import Layer
+from rst.framework.lake import Lake, Layer
 from rst.validation import validate_dates, validate_dt, validate_symbol
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def lake_option(f: F) -> F:
+    """``--lake``: the lake root (None means $RST_LAKE or ./lake, resolved by :class:`~rst.framework.lake.Lake`)."""
     return click.option(
         "--lake",
         "lake",
@@ -34,6 +36,7 @@ def _symbols(ctx: click.Context, param: click.Parameter, value: tuple[str, ...])
 
 
 def symbol_option(f: F) -> F:
+    """``--symbol`` (repeatable, comma-separated): validated parent symbols as one list; empty means every parent."""
     return click.option(
         "--symbol",
         "symbols",
@@ -64,7 +67,39 @@ def layers_for(layer: str) -> list[Layer]:
     return list(Layer) if layer == "all" else [Layer(layer)]
 
 
+@dataclass(frozen=True)
+class Selection:
+    """The partitions named by ``--lake``, ``--layer``, ``--symbol``, ``--dt``/``--dates`` and ``--table``.
+
+    ``symbols``: the named parents, else every parent of the lake; ``dates``: None means every
+    date; ``tables``: in rst's spelling, empty means every table.
+    """
+
+    lake: Lake
+    layers: list[Layer]
+    symbols: list[str]
+    dates: list[dt.date] | None
+    tables: list[str]
+
+
+def select_partitions(
+    lake: str | None, layer: str, symbols: list[str], dt_text: str | None, dates_text: str | None,
+    tables: tuple[str, ...],
+) -> Selection:  # fmt: skip
+    """Open the lake and check the shared options against it; a name it lacks is a one-line error."""
+    from rst.ops.names import check_parents, check_tables
+    from rst.stages.registry import known_symbols
+
+    the_lake = Lake.open(lake)
+    dates = parse_dates(dt_text, dates_text)
+    layers = layers_for(layer)
+    chosen = check_parents(the_lake, symbols) or known_symbols(the_lake)
+    checked = check_tables(the_lake, chosen, tables, layers)
+    return Selection(the_lake, layers, chosen, dates, checked)
+
+
 def layer_option(f: F) -> F:
+    """``--layer``: ``bronze``, ``silver``, ``gold`` or ``all`` (the default; see :func:`layers_for`)."""
     return click.option(
         "--layer",
         type=click.Choice(["bronze", "silver", "gold", "all"]),
@@ -75,11 +110,13 @@ def layer_option(f: F) -> F:
 
 
 def verbosity_options(f: F) -> F:
+    """``--verbose``/``-v`` and ``--quiet``/``-q`` (see :func:`apply_verbosity`)."""
     f = click.option("--quiet", "-q", is_flag=True, help="Only errors and the final line (for cron).")(f)
     return click.option("--verbose", "-v", is_flag=True, help="Logs and tracebacks.")(f)
 
 
 def table_option(f: F) -> F:
+    """``--table`` (repeatable): only these tables; empty means every table."""
     return click.option("--table", "tables", multiple=True, help="Only these tables (repeatable), e.g. ohlcv_1d.")(f)
 
 
@@ -90,9 +127,12 @@ def apply_verbosity(verbose: bool, quiet: bool) -> None:
     errors. ``--quiet``: only errors and the command's final line (for cron). Default:
     warnings, progress bar on a terminal, the summary.
     """
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # the group's flags (``rst -v run``) count too
+        verbose = verbose or bool(ctx.meta.get("rst.verbose"))
+        quiet = quiet or bool(ctx.meta.get("rst.quiet"))
     if verbose and quiet:
         raise UsageError("--verbose and --quiet exclude each other")
-    ctx = click.get_current_context(silent=True)
     if ctx is not None and verbose:
         ctx.meta["rst.verbose"] = True  # ``meta`` is shared by the whole context chain
     level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING

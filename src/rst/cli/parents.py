@@ -9,13 +9,10 @@ import datetime as dt
 from decimal import Decimal
 
 import click
-from rich.table import Table
 
 from rst.cli.options import lake_option
 from rst.cli.render import out_console
 from rst.framework.lake import Lake
-from rst.parents import contracts, list_parents, parent_metadata
-from rst.parents.overrides import PARENTS_FILE
 from rst.validation import validate_symbol
 
 
@@ -28,6 +25,7 @@ def fixed(value: int | None) -> str:
 
 
 def when(value: dt.datetime | None) -> str:
+    """``YYYY-MM-DD HH:MM`` for a table cell; "" for None."""
     return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
 
 
@@ -36,10 +34,15 @@ def when(value: dt.datetime | None) -> str:
 @click.pass_context
 def parents(ctx: click.Context, lake: str | None) -> None:
     """List the parents of the lake (metadata from definitions, overrides from _config/parents.toml)."""
-    ctx.obj = Lake.resolve(lake)
+    ctx.obj = lake
     if ctx.invoked_subcommand is not None:
         return
-    the_lake = ctx.obj
+    from rich.table import Table
+
+    from rst.parents import list_parents, parent_metadata
+    from rst.parents.overrides import PARENTS_FILE
+
+    the_lake = Lake.open(lake)
     names = list_parents(the_lake)
     if not names:
         out_console.print(f"no parents in {the_lake.root} (import definition files and run bronze)")
@@ -65,7 +68,11 @@ def parents(ctx: click.Context, lake: str | None) -> None:
 @click.pass_context
 def show(ctx: click.Context, symbol: str, lake: str | None) -> None:
     """Show SYMBOL's metadata and its contracts ordered by expiry."""
-    the_lake = Lake.resolve(lake) if lake else ctx.obj
+    from rich.table import Table
+
+    from rst.parents import contracts, parent_metadata
+
+    the_lake = Lake.open(lake or ctx.obj)
     symbol = validate_symbol(symbol, "SYMBOL")
     meta = parent_metadata(the_lake, symbol, strict=False)
     zone = meta.timezone or "unknown (set timezone in _config/parents.toml)"

@@ -5,20 +5,51 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
+if TYPE_CHECKING:  # rich, polars and pyarrow load when a command renders, not for ``--help``
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
 
-from rst.framework.stage import Outcome, PartitionResult
+    from rst.framework.stage import PartitionResult
 
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
-out_console = Console(width=None if sys.stdout.isatty() else 200)
+
+class _LazyConsole:
+    """A rich ``Console`` created (and rich imported) on first use, so importing a command stays fast."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def real(self) -> Console:
+        """The rich console itself (for rich APIs that take one)."""
+        if self._console is None:
+            from rich.console import Console
+
+            stream = sys.stderr if self._stderr else sys.stdout
+            self._console = Console(stderr=self._stderr, width=None if stream.isatty() else 200)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+
+err_console = cast("Console", _LazyConsole(stderr=True))
+out_console = cast("Console", _LazyConsole(stderr=False))
 
 
 def progress(quiet: bool) -> Progress:
     """A partitions-done/total bar with rows/s and ETA; disabled when quiet or not a terminal."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -26,7 +57,7 @@ def progress(quiet: bool) -> Progress:
         TextColumn("{task.fields[rows_per_s]} rows/s"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=err_console,
+        console=cast(_LazyConsole, err_console).real(),
         disable=quiet or not err_console.is_terminal,
         transient=True,
     )
@@ -34,6 +65,10 @@ def progress(quiet: bool) -> Progress:
 
 def summary_table(results: Iterable[PartitionResult]) -> Table:
     """One row per layer/table: partitions by outcome, rows, quarantined, seconds."""
+    from rich.table import Table
+
+    from rst.framework.stage import Outcome
+
     table = Table(title="run summary")
     for col in ("table", "built", "skipped", "no input", "failed", "rows out", "quarantined", "seconds"):
         table.add_column(col, justify="left" if col == "table" else "right")
@@ -63,6 +98,8 @@ def _layer_order(name: str) -> tuple[int, str]:
 
 def run_line(what: str, results: Iterable[PartitionResult], seconds: float) -> str:
     """The final line of a run: ``run: 12 built, 3 up to date, 0 without input, 1 failed; 4,321 rows in 2.1s``."""
+    from rst.framework.stage import Outcome
+
     results = list(results)
     counts = Counter(r.outcome for r in results)
     rows = sum(r.rows_out for r in results if r.outcome is Outcome.BUILT)
@@ -74,6 +111,10 @@ def run_line(what: str, results: Iterable[PartitionResult], seconds: float) -> s
 
 def render_failures(results: Iterable[PartitionResult], *, verbose: bool = False) -> None:
     """One stderr line per failed partition (its traceback too with ``verbose``)."""
+    from rich.markup import escape
+
+    from rst.framework.stage import Outcome
+
     for r in results:
         if r.outcome is not Outcome.FAILED:
             continue

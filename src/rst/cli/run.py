@@ -1,9 +1,10 @@
 """``rst run`` (and ``python -m rst.runner``): bring partitions up to date, layer by layer.
 
 Exit codes: 0 all partitions up to date or built, 1 some partition failed (the
-others ran), 2 usage error, 130 interrupted (Ctrl-C; partitions already committed
-stay, nothing partial is visible, the same command resumes). Every run that starts
-executing appends one line to the run log (``rst runs``).
+others ran), 2 usage error, 130 interrupted (Ctrl-C) or 143 terminated (SIGTERM):
+in both cases partitions already committed stay, nothing partial is visible, the
+same command resumes. Worker processes die with the command, SIGKILL included.
+Every run that starts executing appends one line to the run log (``rst runs``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
@@ -29,13 +31,15 @@ from rst.cli.options import (
 from rst.cli.render import err_console, out_console, progress, render_failures, run_line, summary_table
 from rst.errors import UsageError
 from rst.framework.lake import Lake
-from rst.framework.runlog import RunStatus, append_run, new_record
-from rst.framework.runner import Task, run_waves
-from rst.framework.stage import Outcome, PartitionResult, PartitionState
-from rst.stages.registry import known_symbols, plan
 from rst.validation import validate_workers
 
+if TYPE_CHECKING:
+    from rst.framework.runlog import RunStatus
+    from rst.framework.runner import Task
+    from rst.framework.stage import PartitionResult
+
 INTERRUPTED_EXIT = 130
+TERMINATED_EXIT = 143
 
 
 @click.command("run")
@@ -62,15 +66,23 @@ def run(
     quiet: bool,
 ) -> None:
     """Run the pipeline for SYMBOLs and dates; exit 1 if any partition failed."""
+    from rst.framework.procguard import Terminated, sigterm_as_interrupt
+    from rst.framework.runlog import RunStatus, append_run, new_record
+    from rst.framework.stage import Outcome
+    from rst.ops.names import check_parents, check_tables
+    from rst.ops.pipeline import plan_pipeline
+    from rst.stages.registry import known_symbols
+
     apply_verbosity(verbose, quiet)
     started = dt.datetime.now(dt.UTC)
-    the_lake = Lake.resolve(lake)
+    the_lake = Lake.open(lake)
     dates = parse_dates(dt_text, dates_text)
     workers = validate_workers(workers, "--workers")
-    symbols = symbols or known_symbols(the_lake)
+    symbols = check_parents(the_lake, symbols) or known_symbols(the_lake)
     if not symbols:
         raise UsageError(f"no symbols given and none found in {the_lake.root} (import raw files first: rst import)")
-    waves = plan(the_lake, layers_for(layer), symbols, dates, force=force, tables=list(tables) or None)
+    checked = check_tables(the_lake, symbols, tables, layers_for(layer))
+    waves = plan_pipeline(the_lake, symbols, layers=layers_for(layer), dates=dates, force=force, tables=checked or None)
     if dry_run:
         print_plan(the_lake, waves, quiet=quiet)
         return
@@ -85,23 +97,30 @@ def run(
     }
     results: list[PartitionResult] = []
     status: RunStatus | None = None
+    from rst.framework.commit import purge_trash
+
     t0 = time.monotonic()
+    stopped_by: KeyboardInterrupt | None = None
     try:
-        execute(waves, workers=workers, quiet=quiet, results=results)
-    except KeyboardInterrupt:
-        status = RunStatus.INTERRUPTED
+        with sigterm_as_interrupt():
+            execute(waves, workers=workers, quiet=quiet, results=results)
+            purge_trash(the_lake)  # also when nothing was rebuilt: swapped-out partitions past their grace period
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as Terminated
+        status, stopped_by = RunStatus.INTERRUPTED, exc
     append_run(the_lake, new_record("run", sys.argv, params, results, started_at=started, status=status))
     if not quiet:
         out_console.print(summary_table(results))
     render_failures(results, verbose=verbose)
     line = run_line("run", results, time.monotonic() - t0)
-    if status is RunStatus.INTERRUPTED:
+    if stopped_by is not None:
+        terminated = isinstance(stopped_by, Terminated)
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
         err_console.print(
-            f"interrupted: {line}; committed partitions stay, nothing partial is visible; rerun to finish",
+            f"{what}: {line}; committed partitions stay, nothing partial is visible; rerun to finish",
             highlight=False,
             soft_wrap=True,
         )
-        raise SystemExit(INTERRUPTED_EXIT)
+        raise SystemExit(TERMINATED_EXIT if terminated else INTERRUPTED_EXIT)
     out_console.print(line, highlight=False, soft_wrap=True)
     if any(r.outcome is Outcome.FAILED for r in results):
         raise SystemExit(1)
@@ -119,6 +138,9 @@ def execute(
     ``results``, when given, receives each result as it arrives, so a caller interrupted
     by Ctrl-C still knows what finished.
     """
+    from rst.framework.stage import Outcome
+    from rst.ops.pipeline import run_planned
+
     total = sum(len(w) for w in waves)
     started = time.monotonic()
     rows = 0
@@ -133,30 +155,35 @@ def execute(
             rate = rows / max(time.monotonic() - started, 1e-9)
             bar.update(task_id, advance=1, rows_per_s=f"{rate:,.0f}")
 
-        run_waves(waves, workers=workers, on_result=on_result)
+        run_planned(waves, workers=workers, on_result=on_result)
     return collected
 
 
 def print_plan(lake: Lake, waves: Sequence[Sequence[Task]], *, quiet: bool = False) -> None:
     """One line per task: ``build``/``skip``, the partition and why; then a count. Reads only."""
+    from rst.framework.stage import PartitionState
     from rst.ops.status import StatusResolver
 
     resolver = StatusResolver(lake)
-    build = skip = 0
-    for wave in waves:
+    counts = {"build": 0, "skip": 0, "none": 0}
+    for number, wave in enumerate(waves):
         for task in wave:
-            if task.force:
+            if not task.stage.inputs(task.key):
+                # the run would report "no input" for it, unless an earlier layer of this run writes one
+                verb, why = ("none", "no input") if number == 0 else ("build", "if an earlier layer of this run writes its input")
+            elif task.force:
                 verb, why = "build", "forced"
             else:
                 st = resolver.status(task.stage, task.key)
                 if st.state is PartitionState.DONE:
                     verb, why = "skip", "up to date"
-                elif st.state is PartitionState.MISSING and not task.stage.inputs(task.key):
-                    verb, why = "build", "missing: no input yet (an earlier layer of this run may produce it)"
                 else:
                     verb, why = "build", st.state.value + (f": {st.reason}" if st.reason else "")
-            build += verb == "build"
-            skip += verb == "skip"
+            counts[verb] += 1
             if not quiet:
                 out_console.print(f"{verb:<5}  {task.label}  ({why})", highlight=False, soft_wrap=True)
-    out_console.print(f"dry run: {build} to build, {skip} up to date; nothing was changed", highlight=False)
+    out_console.print(
+        f"dry run: {counts['build']} to build, {counts['skip']} up to date, {counts['none']} without input; "
+        "nothing was changed",
+        highlight=False,
+    )

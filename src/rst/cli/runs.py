@@ -1,18 +1,24 @@
-"""``rst runs``: the recent runs from the run log (``<lake>/_runs/runs.jsonl``), newest last."""
+"""``rst runs``: the recent runs from the run log (``<lake>/_runs/runs.jsonl``), newest last.
+
+Lines of the log that are not readable records (torn by a crash, not UTF-8, not JSON) are
+reported on stderr as ``problem: <file> line N: ...``, one line each, never hidden.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-from rich.markup import escape
-from rich.table import Table
 
 from rst.cli.options import lake_option
-from rst.cli.render import out_console
+from rst.cli.render import err_console, out_console
 from rst.framework.lake import Lake
-from rst.framework.runlog import RunStatus, read_runs, runs_path
-from rst.framework.stage import Outcome
 
-STYLE = {RunStatus.OK: "green", RunStatus.FAILED: "red", RunStatus.INTERRUPTED: "yellow"}
+if TYPE_CHECKING:
+    from rst.framework.runlog import RunLogProblem
+
+STYLE = {"ok": "green", "failed": "red", "interrupted": "yellow"}
+"""Colour of each ``RunStatus`` value (plain strings, so this module loads without the run log's imports)."""
 
 
 @click.command("runs")
@@ -21,8 +27,16 @@ STYLE = {RunStatus.OK: "green", RunStatus.FAILED: "red", RunStatus.INTERRUPTED: 
 @click.option("--json", "as_json", is_flag=True, help="One JSON record per line (the log's own format).")
 def runs(lake: str | None, last: int, as_json: bool) -> None:
     """Show the last runs: when, command, outcome, partitions built/skipped/failed, rows, seconds."""
-    the_lake = Lake.resolve(lake)
-    records = read_runs(the_lake, last)
+    from rich.markup import escape
+    from rich.table import Table
+
+    from rst.framework.runlog import read_run_log, runs_path
+    from rst.framework.stage import Outcome
+
+    the_lake = Lake.open(lake)
+    records, problems = read_run_log(the_lake)
+    records = records[-last:]
+    render_problems(problems)
     if as_json:
         for r in records:
             click.echo(r.to_json())
@@ -50,3 +64,9 @@ def runs(lake: str | None, last: int, as_json: bool) -> None:
     for r in records:
         for e in r.errors[:3]:
             out_console.print(f"  {r.run_id} {escape(e)}", highlight=False, soft_wrap=True)
+
+
+def render_problems(problems: list[RunLogProblem]) -> None:
+    """One stderr line per unreadable line of the run log."""
+    for problem in problems:
+        err_console.print(f"problem: {problem}", highlight=False, soft_wrap=True, markup=False)

@@ -1,23 +1,29 @@
 """``rst series add/list/show/remove``: the saved continuous-series definitions of a lake.
 
 Definitions live in ``<lake>/_config/series/<id>.toml`` (:class:`rst.series.SeriesStore`);
-``rst run --layer gold`` builds each as ``gold/…/symbol=<PARENT>/table=continuous_<id>/span=all``.
+``rst run --layer gold`` builds each as ``gold/…/parent=<PARENT>/table=continuous_<id>/span=all``.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-from rich.table import Table
 
 from rst.cli.options import lake_option
 from rst.cli.render import out_console
+from rst.errors import SeriesError
 from rst.framework.lake import Lake
-from rst.series import Adjustment, PriceField, RollRule, SeriesDefinition, SeriesStore
-from rst.series.definition import validate_date
+from rst.series import Adjustment, PriceField, RollRule
+
+if TYPE_CHECKING:
+    from rst.series import SeriesStore
 
 
 def _store(lake: str | None) -> SeriesStore:
-    return SeriesStore(Lake.resolve(lake).root)
+    from rst.series import SeriesStore
+
+    return SeriesStore(Lake.open(lake).root)
 
 
 @click.group("series")
@@ -43,6 +49,10 @@ def add(
     contract_rank: int, allowed_months: str, price_field: str, start: str | None, notes: str, replace: bool,
 ) -> None:  # fmt: skip
     """Save a series definition (validated; an existing id needs --replace)."""
+    from rst.ops.series import build_series
+    from rst.series import SeriesDefinition, SeriesStore
+    from rst.series.definition import validate_date
+
     defn = SeriesDefinition(
         series_id=series_id,
         parent=parent,
@@ -55,14 +65,32 @@ def add(
         start=validate_date(start, "start"),
         notes=notes,
     )
-    path = _store(lake).add(defn, replace=replace)
+    the_lake = Lake.open(lake)
+    path = SeriesStore(the_lake.root).add(defn, replace=replace)
     out_console.print(f"saved {defn.series_id} ({defn.parent}) -> {path}", highlight=False)
+    built = build_series(the_lake, defn)
+    if built.result is None:
+        out_console.print(
+            f"not built yet: {defn.parent} has no silver daily bars; run `{built.next_step(the_lake)}`, "
+            f"then `rst query --series {defn.series_id}`",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    elif built.ready:
+        out_console.print(
+            f"built {built.result.partition.label}: {built.result.rows_out:,} rows; "
+            f"`rst query --series {defn.series_id}` reads it",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    else:
+        raise SeriesError(f"series {defn.series_id} saved but its build failed: {built.result.error}")
 
 
 @series.command("list")
 @lake_option
 def list_(lake: str | None) -> None:
     """List the saved series."""
+    from rich.table import Table
+
     definitions = _store(lake).list()
     if not definitions:
         out_console.print("no series saved (rst series add --id … --parent …)")

@@ -16,19 +16,20 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import click
 
 from rst.cli.download import client_options, make_client, render_report
 from rst.cli.options import lake_option, verbosity_options
 from rst.cli.render import err_console, out_console, summary_table
-from rst.errors import RstError
+from rst.errors import RstError, UsageError
 from rst.framework.lake import Lake, Layer
-from rst.framework.runlog import append_run, new_record
-from rst.framework.stage import Outcome, PartitionResult
-from rst.sources.databento_api.update import run_update
-from rst.sources.databento_api.update_config import DEFAULT_UPDATE_CONFIG, load_update_config
-from rst.sources.raw_zone import RawFile
+from rst.sources.databento_api.update_config import DEFAULT_UPDATE_CONFIG
+
+if TYPE_CHECKING:
+    from rst.framework.stage import PartitionResult
+    from rst.sources.raw_zone import RawFile
 
 log = logging.getLogger(__name__)
 
@@ -61,22 +62,21 @@ class Pipeline:
 
     def run(self, parents: Iterable[str]) -> None:
         """Bring every partition of ``parents`` up to date, bronze -> silver -> gold."""
-        from rst.framework.runner import run_waves
-        from rst.stages.registry import plan
+        from rst.ops.pipeline import run_pipeline
 
         self.ran = True
         self.parents = sorted(set(parents))
         if not self.parents:
             return
         try:
-            waves = plan(self.lake, list(self.layers), self.parents, None)
+            run_pipeline(self.lake, self.parents, layers=self.layers, on_result=self.results.append)
         except RstError as exc:
             self.errors.append(f"planning {', '.join(self.parents)}: {exc}")
-            return
-        self.results = run_waves(waves)
 
     @property
     def failures(self) -> list[PartitionResult]:
+        from rst.framework.stage import Outcome
+
         return [r for r in self.results if r.outcome is Outcome.FAILED]
 
     @property
@@ -85,6 +85,8 @@ class Pipeline:
 
     def summary(self) -> str:
         """One line: ``pipeline ES, NQ: 12 built, 3 skipped, 0 failed``."""
+        from rst.framework.stage import Outcome
+
         counts = Counter(r.outcome for r in self.results)
         line = (
             f"pipeline {', '.join(self.parents)}: {counts[Outcome.BUILT]} built, {counts[Outcome.SKIPPED]} "
@@ -118,28 +120,43 @@ def render_pipeline(pipeline: Pipeline, *, quiet: bool) -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=str(DEFAULT_UPDATE_CONFIG),
               show_default=True, help="TOML file listing dataset, schemas, parents and start dates.")
 @click.option("--no-pipeline", is_flag=True, help="Only download; do not run bronze -> gold afterwards.")
+@click.option("--no-download", is_flag=True,
+              help="Download nothing (no API key needed); only run the pipeline for the configured parents.")
 @client_options
 @verbosity_options
 def update(
     lake: str | None,
     config_path: str,
     no_pipeline: bool,
+    no_download: bool,
     estimate: bool,
     max_cost: float | None,
     key_file: str,
     max_attempts: int,
-    gateway: str,
+    gateway: str | None,
     verbose: bool,
     quiet: bool,
 ) -> None:
     """Bring every target in --config up to the dataset's available end, then run the pipeline for its
-    parents (only what is missing or stale is built); exit 1 if anything failed."""
+    parents (only what is missing or stale is built); exit 1 if anything failed.
+
+    See config/update.example.toml in the repository for a commented example config (it runs as is
+    on the demo lake with --no-download)."""
+    from rst.framework.runlog import append_run, new_record
+    from rst.sources.databento_api.update import UpdateReport, run_update
+    from rst.sources.databento_api.update_config import load_update_config
+
     started = dt.datetime.now(dt.UTC)
     config = load_update_config(config_path)
-    the_lake = Lake.resolve(lake)
-    client = make_client(key_file, gateway, max_attempts)
+    if no_download and (no_pipeline or estimate):
+        raise UsageError("--no-download leaves only the pipeline to run: drop --no-pipeline and --estimate")
+    the_lake, _ = Lake.create(lake)
     hook = None if (no_pipeline or estimate) else pipeline_hook(the_lake)
-    report = run_update(config, the_lake, None, client=client, estimate_only=estimate, max_cost_usd=max_cost)
+    if no_download:
+        report = UpdateReport()
+    else:
+        client = make_client(key_file, gateway, max_attempts)
+        report = run_update(config, the_lake, None, client=client, estimate_only=estimate, max_cost_usd=max_cost)
     if hook is not None:
         # every configured parent, not only those with new files: a partition that failed last
         # night is retried, and up-to-date partitions cost a manifest read each

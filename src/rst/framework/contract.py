@@ -1,5 +1,10 @@
 """Avro contracts: ``schemas/<layer>/<table>.avsc`` is the law for a table's columns.
 
+The contracts ship inside the package (``rst/schemas``, read through
+:mod:`importlib.resources`, so an installed wheel finds them; the repository's
+top-level ``schemas/`` is a link to that folder); ``$RST_SCHEMAS`` names a
+custom folder of the same layout instead.
+
 Each output batch is checked against its contract before anything is
 committed: field names (none missing, none extra), types (including logical
 types and time zones) and nullability (a non-null field may hold no nulls).
@@ -18,6 +23,8 @@ import json
 import os
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +56,12 @@ _PINNED: dict[str, tuple[pa.DataType, str]] = {
 _TIMESTAMP_UNITS = {"timestamp-nanos": "ns", "timestamp-micros": "us", "timestamp-millis": "ms"}
 
 
-def schemas_dir() -> Path:
-    """``$RST_SCHEMAS``, else the repository's ``schemas/`` folder."""
+def schemas_dir() -> Traversable:
+    """``$RST_SCHEMAS`` when set, else the contracts shipped in the package (``rst/schemas``)."""
     env = os.environ.get(SCHEMAS_ENV)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "schemas"
+    return resources.files("rst") / "schemas"
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,7 @@ class Contract:
 
     layer: str
     table: str
-    path: Path
+    path: Traversable
     fields: tuple[FieldSpec, ...]
     fingerprint: str
 
@@ -175,16 +182,17 @@ def _field_type(field: dict[str, Any], where: str) -> tuple[pa.DataType, bool, s
 
 
 @cache
-def load_contract(layer: str, table: str, root: Path | None = None) -> Contract:
-    """Parse ``<root>/<layer>/<table>.avsc`` (validated by fastavro)."""
+def load_contract(layer: str, table: str, root: Traversable | None = None) -> Contract:
+    """Parse ``<root>/<layer>/<table>.avsc`` (validated by fastavro); ``root`` defaults to :func:`schemas_dir`."""
     path = (root or schemas_dir()) / layer / f"{table}.avsc"
     try:
-        raw = json.loads(path.read_text())
+        raw = json.loads(path.read_text(encoding="utf-8"))
         fastavro.schema.parse_schema(raw)
     except FileNotFoundError:
-        raise ConfigError(path, f"no contract for table {layer}/{table}") from None
+        override = f" (${SCHEMAS_ENV} is set: unset it to use the shipped contracts)" if os.environ.get(SCHEMAS_ENV) else ""
+        raise ConfigError(str(path), f"no contract for table {layer}/{table}{override}") from None
     except (ValueError, fastavro.schema.SchemaParseException) as exc:
-        raise ConfigError(path, f"invalid Avro schema: {exc}") from exc
+        raise ConfigError(str(path), f"invalid Avro schema: {exc}") from exc
     fields = []
     for field in raw["fields"]:
         arrow_type, nullable, text = _field_type(field, str(path))

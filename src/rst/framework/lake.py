@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from rst.errors import LakeError
+
 DEFAULT_LAKE = Path("lake")
+PARENT_KEY = "parent"
+"""Hive key of a parent's directory. Not ``symbol``: rows carry a ``symbol`` column (the contract,
+``ESH4``) that a hive reader would otherwise overwrite with the parent (``ES``)."""
 LAKE_ENV = "RST_LAKE"
 
 
@@ -26,7 +31,7 @@ class Layer(StrEnum):
 
     @property
     def prefix(self) -> str:
-        """Hive path segments between the layer folder and ``symbol=``."""
+        """Hive path segments between the layer folder and ``parent=``."""
         if self is Layer.BRONZE:
             return "source=databento/product_type=future"
         return "product_type=future"
@@ -47,6 +52,20 @@ class Lake:
         chosen = option or os.environ.get(LAKE_ENV) or DEFAULT_LAKE
         return cls(Path(chosen))
 
+    @classmethod
+    def open(cls, option: str | os.PathLike[str] | None = None) -> Lake:
+        """The existing lake named as for :meth:`resolve`; a one-line ``LakeError`` when it is not one."""
+        from rst.framework.layout import open_lake
+
+        return open_lake(cls.resolve(option))
+
+    @classmethod
+    def create(cls, option: str | os.PathLike[str] | None = None) -> tuple[Lake, bool]:
+        """The lake named as for :meth:`resolve`, created if missing; also says whether it was created."""
+        from rst.framework.layout import create_lake
+
+        return create_lake(cls.resolve(option))
+
     @property
     def raw(self) -> Path:
         return self.root / "raw"
@@ -54,9 +73,21 @@ class Lake:
     def layer_dir(self, layer: Layer) -> Path:
         return self.root / layer.value / layer.prefix
 
+    def parent_dir(self, layer: Layer, symbol: str) -> Path:
+        """Directory of one parent's tables in a layer: ``<layer>/…/parent=S``."""
+        return self.layer_dir(layer) / f"{PARENT_KEY}={symbol}"
+
+    def parents_in(self, layer: Layer) -> list[str]:
+        """Parents that have a directory in ``layer``, sorted."""
+        base = self.layer_dir(layer)
+        if not base.is_dir():
+            return []
+        prefix = f"{PARENT_KEY}="
+        return sorted(p.name.removeprefix(prefix) for p in base.glob(f"{prefix}*") if p.is_dir())
+
     def table_dir(self, layer: Layer, symbol: str, table: str) -> Path:
-        """Directory of one table of one symbol: ``<layer>/…/symbol=S/table=T``."""
-        return self.layer_dir(layer) / f"symbol={symbol}" / f"table={table}"
+        """Directory of one table of one parent: ``<layer>/…/parent=S/table=T``."""
+        return self.parent_dir(layer, symbol) / f"table={table}"
 
     def internal(self, name: str) -> Path:
         """A lake-internal directory (``_staging``, ``_trash``, ``_locks``, ``_runs``, ``_failures``)."""
@@ -65,3 +96,25 @@ class Lake:
     def relative(self, path: Path) -> str:
         """``path`` relative to the lake root, POSIX style (as recorded in manifests and rows)."""
         return Path(path).absolute().relative_to(self.root).as_posix()
+
+    def guard(self, path: str | os.PathLike[str]) -> Path:
+        """``path`` with its parent directories resolved, refused unless it lies strictly inside the lake.
+
+        Every path the lake writes, renames or deletes goes through here. The parents are resolved as
+        ``os.path.realpath`` does (symlinks followed, ``..`` applied after); the last component is kept
+        as is, so removing a planted symlink removes the link, never its target. Raises
+        :class:`~rst.errors.LakeError` when the result is outside the (resolved) root or is the root
+        itself. A check at call time: it does not stop a process that swaps a directory for a symlink
+        between this check and the operation.
+        """
+        p = Path(path).absolute()
+        if p.name in ("", ".", ".."):
+            raise LakeError(f"{path}: refusing a lake path that does not end in a name")
+        resolved = Path(os.path.realpath(p.parent)) / p.name
+        root = Path(os.path.realpath(self.root))
+        if resolved == root or not resolved.is_relative_to(root):
+            raise LakeError(
+                f"{path}: resolves to {resolved}, outside the lake {root}; rst never writes or deletes "
+                "through a symlink that leaves the lake (remove the symlink)"
+            )
+        return resolved

@@ -8,6 +8,7 @@ Advisory and local: not effective across hosts on NFS.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import time
@@ -18,6 +19,7 @@ from typing import Self
 from rst.errors import PartitionLocked, RstError
 from rst.framework.lake import Lake
 from rst.framework.partition import Partition
+from rst.framework.paths import make_dirs
 
 
 class FileLock:
@@ -27,9 +29,10 @@ class FileLock:
     :meth:`busy_error` when another process holds the lock.
     """
 
-    def __init__(self, path: Path, timeout: float | None = None) -> None:
+    def __init__(self, path: Path, timeout: float | None = None, *, lake: Lake | None = None) -> None:
         self.path = path
         self.timeout = timeout
+        self.lake = lake
         self._fd: int | None = None
 
     def busy_error(self) -> RstError:
@@ -37,8 +40,7 @@ class FileLock:
         return RstError(f"{self.path} is locked by another process; retry later")
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._open()
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         while True:
             try:
@@ -50,6 +52,25 @@ class FileLock:
                     raise self.busy_error() from None
                 time.sleep(0.05)
         self._fd = fd
+
+    def _open(self) -> int:
+        """Open (create) the lock file, never through a symlink.
+
+        With a ``lake``, the path is guarded and created with :func:`rst.framework.paths.make_dirs`,
+        and a symlink planted in place of the lock file is unlinked (rst never makes one there).
+        """
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        if self.lake is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(self.path, flags, 0o644)
+        path = make_dirs(self.lake, Path(self.path).absolute().parent) / Path(self.path).name
+        try:
+            return os.open(path, flags, 0o644)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            os.unlink(path)
+            return os.open(path, flags, 0o644)
 
     def release(self) -> None:
         if self._fd is not None:
@@ -75,7 +96,7 @@ class PartitionLock(FileLock):
 
     def __init__(self, lake: Lake, partition: Partition, timeout: float | None = None) -> None:
         slug = partition.slug
-        super().__init__(lake.internal("locks") / slug.parent / f"{slug.name}.lock", timeout)
+        super().__init__(lake.internal("locks") / slug.parent / f"{slug.name}.lock", timeout, lake=lake)
         self.partition = partition
 
     def busy_error(self) -> RstError:

@@ -10,11 +10,14 @@ complete exactly when ``_SUCCESS`` exists and matches its manifest.
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from rst.errors import ManifestError
 from rst.framework.hashing import sha256_bytes
 
 MANIFEST = "_MANIFEST.json"
@@ -35,6 +38,8 @@ class InputFile:
     size: int
     sha256: str
     mtime_ns: int = 0
+    inode: int = 0
+    """The raw file's inode when hashed (0: not recorded); part of the cheap up-to-date check."""
 
 
 @dataclass(frozen=True)
@@ -74,11 +79,29 @@ class Manifest:
         return (json.dumps(asdict(self), indent=2, sort_keys=True) + "\n").encode()
 
     @classmethod
-    def from_json(cls, data: bytes | str) -> Manifest:
-        raw = json.loads(data)
-        raw["inputs"] = [InputFile(**i) for i in raw["inputs"]]
-        raw["outputs"] = [OutputFile(**o) for o in raw["outputs"]]
-        return cls(**raw)
+    def from_json(cls, data: bytes | str, path: Path | str = MANIFEST) -> Manifest:
+        """Parse and validate a manifest; ``path`` names the file in the error.
+
+        Raises
+        ------
+        ManifestError
+            When ``data`` is not JSON, not an object, lacks a key, has an unknown one, or holds a
+            value of the wrong type (an output path that is not a plain file name included).
+        """
+        try:
+            raw = json.loads(data)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise ManifestError(path, f"not JSON ({exc})") from None
+        try:
+            fields = _checked(raw, _MANIFEST_FIELDS, "manifest")
+            if fields.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
+                raise ValueError(f"schema_version {fields['schema_version']} is not {SCHEMA_VERSION}")
+            inputs = [InputFile(**_checked(i, _INPUT_FIELDS, f"inputs[{n}]")) for n, i in enumerate(raw["inputs"])]
+            outputs = [OutputFile(**_checked(o, _OUTPUT_FIELDS, f"outputs[{n}]")) for n, o in enumerate(raw["outputs"])]
+        except ValueError as exc:
+            raise ManifestError(path, str(exc)) from None
+        _check_paths(path, inputs, outputs)
+        return cls(**{**fields, "inputs": inputs, "outputs": outputs})
 
     def lineage_key(self) -> tuple[Any, ...]:
         """What must be unchanged for the partition to be up to date."""
@@ -98,35 +121,134 @@ def write_manifest_and_success(directory: Path, manifest: Manifest) -> None:
 
 
 def read_manifest(directory: Path) -> Manifest | None:
-    """The manifest of a *complete* partition, else None (missing, no ``_SUCCESS``, or mismatch).
+    """The manifest of a *complete* partition, else None (missing, no ``_SUCCESS``, mismatch, invalid).
 
     Planning a large lake reads thousands of manifests; a parsed one is reused while both
     files keep their inode, size and mtime (a rebuild swaps in new files, a hand edit
-    changes the mtime). Treat the result as read-only.
+    changes the mtime). Treat the result as read-only. Whether the directory holds exactly
+    the listed outputs is not checked here (see :mod:`rst.framework.integrity`): a planted
+    file changes no stamp, so that check must never be cached.
     """
     try:
         stamp = (str(directory), _stamp(directory / MANIFEST), _stamp(directory / SUCCESS))
-    except FileNotFoundError:
+    except OSError:  # missing, or a file where the partition directory should be
         return None
     cached = _READ_CACHE.get(stamp)
     if cached is not None:
         return cached
-    try:
-        data = (directory / MANIFEST).read_bytes()
-        marker = (directory / SUCCESS).read_text().strip()
-    except FileNotFoundError:
+    manifest, _ = inspect_manifest(directory)
+    if manifest is None:
         return None
-    if marker != sha256_bytes(data):
-        return None
-    manifest = Manifest.from_json(data)
     if len(_READ_CACHE) >= _READ_CACHE_SIZE:
         _READ_CACHE.clear()
     _READ_CACHE[stamp] = manifest
     return manifest
 
 
+def inspect_manifest(directory: Path) -> tuple[Manifest | None, str]:
+    """The manifest of a complete partition and ``""``, or None and why the partition is not complete.
+
+    Uncached (:func:`read_manifest` is the cached form); the reason is one line such as
+    ``no _SUCCESS``, ``_SUCCESS does not match _MANIFEST.json`` or ``_MANIFEST.json: lacks rows_out``.
+    """
+    if not directory.is_dir():
+        return None, "not a directory" if directory.exists() or directory.is_symlink() else "no partition directory"
+    try:
+        if (directory / MANIFEST).stat().st_size > MAX_MANIFEST_BYTES:
+            return None, f"{MANIFEST} is larger than {MAX_MANIFEST_BYTES >> 20} MiB"
+        data = (directory / MANIFEST).read_bytes()
+    except OSError as exc:
+        return None, f"no {MANIFEST}" if isinstance(exc, FileNotFoundError) else f"{MANIFEST}: {exc.strerror}"
+    try:
+        with open(directory / SUCCESS, "rb") as f:
+            marker = f.read(256).strip()
+    except OSError as exc:
+        return None, f"no {SUCCESS}" if isinstance(exc, FileNotFoundError) else f"{SUCCESS}: {exc.strerror}"
+    if marker != sha256_bytes(data).encode():
+        return None, f"{SUCCESS} does not match {MANIFEST}"
+    try:
+        return Manifest.from_json(data, directory / MANIFEST), ""
+    except ManifestError as exc:
+        return None, f"{MANIFEST}: {exc.problem}"
+
+
 _READ_CACHE: dict[tuple[str, tuple[int, int, int], tuple[int, int, int]], Manifest] = {}
 _READ_CACHE_SIZE = 20_000
+MAX_MANIFEST_BYTES = 64 << 20
+"""A manifest lists a partition's inputs and parts: megabytes at most; a larger one is refused unread."""
+
+
+def _checked(obj: Any, spec: dict[str, tuple[str, bool]], where: str) -> dict[str, Any]:
+    """``obj`` as a dict whose keys and value kinds are ``spec``'s (``{name: (kind, required)}``); ValueError if not."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"{where} is a JSON {_json_kind(obj)}, not an object")
+    missing = [k for k, (_, required) in spec.items() if required and k not in obj]
+    if missing:
+        raise ValueError(f"{where} lacks {', '.join(missing[:4])}" + (" …" if len(missing) > 4 else ""))
+    unknown = sorted(str(k) for k in obj.keys() - spec.keys())
+    if unknown:
+        raise ValueError(f"{where} has unknown key(s) {', '.join(unknown)[:200]}")
+    for name, value in obj.items():
+        kind = spec[name][0]
+        if not _KINDS[kind](value):
+            raise ValueError(f"{where}.{name} is {_json_kind(value)} {_short(value)}, expected {kind}")
+    return obj
+
+
+def _check_paths(path: Path | str, inputs: list[InputFile], outputs: list[OutputFile]) -> None:
+    """Outputs are plain file names inside the partition; inputs relative paths inside the lake."""
+    names = [o.path for o in outputs]
+    for name in names:
+        if not _OUTPUT_NAME.fullmatch(name):
+            raise ManifestError(path, f"output {_short(name)} is not a plain part file name")
+    if len(set(names)) != len(names):
+        raise ManifestError(path, "an output is listed twice")
+    for i in inputs:
+        parts = PurePosixPath(i.path).parts
+        if not parts or i.path.startswith("/") or "\x00" in i.path or any(p in (".", "..") for p in parts):
+            raise ManifestError(path, f"input {_short(i.path)} is not a path inside the lake")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+_KINDS: dict[str, Any] = {
+    "a string": lambda v: isinstance(v, str),
+    "a count": _is_count,
+    "a finite number": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v),
+    "an object": lambda v: isinstance(v, dict),
+    "a list": lambda v: isinstance(v, list),
+    "a SHA256": lambda v: isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v) is not None,
+    "counters": lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_count(c) for k, c in v.items()),
+}
+_MANIFEST_FIELDS: dict[str, tuple[str, bool]] = {
+    **{k: ("a string", True) for k in ("layer", "table", "symbol", "partition", "stage", "stage_version")},
+    "params": ("an object", True),
+    "inputs": ("a list", True),
+    "outputs": ("a list", True),
+    "schema_fingerprint": ("a string", True),
+    **{k: ("a count", True) for k in ("rows_in", "rows_out", "rows_quarantined")},
+    "counts": ("counters", False),
+    "started_at": ("a string", False),
+    "finished_at": ("a string", False),
+    "seconds": ("a finite number", False),
+    "schema_version": ("a count", False),
+}
+_INPUT_FIELDS = {"path": ("a string", True), "size": ("a count", True), "sha256": ("a SHA256", True),
+                 "mtime_ns": ("a count", False), "inode": ("a count", False)}  # fmt: skip
+_OUTPUT_FIELDS = {"path": ("a string", True), "rows": ("a count", True), "size": ("a count", True),
+                  "sha256": ("a SHA256", True)}  # fmt: skip
+_OUTPUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _stamp(path: Path) -> tuple[int, int, int]:

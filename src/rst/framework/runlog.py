@@ -5,15 +5,20 @@ started, what it was asked to do, and what happened to its partitions. The file 
 append-only and written by this module alone.
 
 Guarantees: a record is appended with a single ``write()`` on a descriptor opened
-with ``O_APPEND``, so on a local POSIX filesystem concurrent runners never interleave
-or overwrite each other's lines, and a crash leaves at most one torn last line, which
-:func:`read_runs` skips. Not guaranteed on NFS or object storage (``O_APPEND`` is
+with ``O_APPEND``, under a ``flock`` of the file, so on a local POSIX filesystem
+concurrent runners never interleave or overwrite each other's lines. A crash (kill, full disk) leaves at most one torn
+last line; the next append starts with a newline when the file does not end with one,
+so a torn line never swallows the next record. :func:`read_run_log` returns the
+records and, as :class:`RunLogProblem`, every line it could not read (torn, not
+UTF-8, not JSON, not a record); ``rst runs``, ``status`` and ``verify`` report them
+(:func:`run_log_problems`). Not guaranteed on NFS or object storage (``O_APPEND`` is
 emulated there).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import socket
@@ -27,6 +32,7 @@ from typing import Any
 
 from rst.framework.lake import Lake
 from rst.framework.stage import Outcome, PartitionResult
+from rst.redaction import redact
 
 SCHEMA_VERSION = 1
 RUNS_FILE = "runs.jsonl"
@@ -90,6 +96,7 @@ class RunRecord:
 
 
 def runs_path(lake: Lake) -> Path:
+    """The run log file, ``<lake>/_runs/runs.jsonl`` (see the module docstring)."""
     return lake.internal("runs") / RUNS_FILE
 
 
@@ -135,12 +142,21 @@ def new_record(
 
 
 def append_run(lake: Lake, record: RunRecord) -> Path:
-    """Append ``record`` as one line (one ``write()``, ``O_APPEND``); return the log's path."""
+    """Append ``record`` as one line (one ``write()``, ``O_APPEND``); return the log's path.
+
+    If the log does not end with a newline (a torn last line), the record is preceded by
+    one, so it starts a line of its own. Appenders serialise on a ``flock`` of the log, so
+    that check never sees another appender's write half done.
+    """
     path = runs_path(lake)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = (record.to_json() + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    data = (redact(record.to_json()) + "\n").encode()  # argv and error lines never carry a secret
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # the last-byte check and the write, as one step among appenders
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data  # a torn last line stays torn (and reported), the record stays whole
         written = os.write(fd, data)
         if written != len(data):  # never on a local filesystem; say so rather than leave a torn line unnoticed
             raise OSError(f"{path}: short append ({written} of {len(data)} bytes)")
@@ -150,22 +166,78 @@ def append_run(lake: Lake, record: RunRecord) -> Path:
     return path
 
 
-def read_runs(lake: Lake, last: int | None = None) -> list[RunRecord]:
-    """The logged runs, oldest first (the ``last`` N when given); unreadable lines are skipped."""
+@dataclass(frozen=True)
+class RunLogProblem:
+    """A line of the run log that is not a readable record; ``str()`` is one line naming file and line."""
+
+    path: Path
+    line: int
+    """1-based line number."""
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.path} line {self.line}: {self.problem}"
+
+
+def _parse_line(raw: bytes) -> RunRecord | str:
+    """The record on one line of the log, or what is wrong with it."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 (byte {exc.start}); the line was damaged or written by another program"
+    try:
+        return RunRecord.from_json(text)
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON ({exc.msg} at column {exc.colno}); a record torn by a crash or a full disk"
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        return f"not a run record ({type(exc).__name__}: {exc})"
+
+
+def read_run_log(lake: Lake) -> tuple[list[RunRecord], list[RunLogProblem]]:
+    """Every readable record, oldest first, and every line that is not one (blank lines are neither).
+
+    A last line without its newline that is not a record is reported as torn (a run was
+    killed or the disk filled while it was written).
+    """
     path = runs_path(lake)
     try:
-        lines = path.read_text().splitlines()
+        data = path.read_bytes()
     except FileNotFoundError:
-        return []
-    records = []
-    for line in lines:
-        if not line.strip():
+        return [], []
+    lines = data.split(b"\n")
+    torn_tail = lines.pop()  # b"" when the file ends with a newline
+    records: list[RunRecord] = []
+    problems: list[RunLogProblem] = []
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
-        try:
-            records.append(RunRecord.from_json(line))
-        except (ValueError, TypeError, KeyError):
-            continue  # a torn last line after a crash, or a future schema
+        parsed = _parse_line(raw)
+        if isinstance(parsed, RunRecord):
+            records.append(parsed)
+        else:
+            problems.append(RunLogProblem(path, number, parsed))
+    if torn_tail.strip():
+        tail = _parse_line(torn_tail)
+        if isinstance(tail, RunRecord):  # whole but for its newline (edited by hand): keep it
+            records.append(tail)
+        else:
+            problems.append(RunLogProblem(
+                path, len(lines) + 1, f"torn last line ({len(torn_tail)} bytes, no newline): "
+                "a run was killed or the disk filled while its record was written",
+            ))  # fmt: skip
+    return records, problems
+
+
+def read_runs(lake: Lake, last: int | None = None) -> list[RunRecord]:
+    """The logged runs, oldest first (the ``last`` N when given); unreadable lines are left out
+    (:func:`run_log_problems` lists them)."""
+    records, _ = read_run_log(lake)
     return records[-last:] if last else records
+
+
+def run_log_problems(lake: Lake) -> list[RunLogProblem]:
+    """Every line of the run log that is not a readable record (for ``status``, ``verify``, ``runs``)."""
+    return read_run_log(lake)[1]
 
 
 def _jsonable(value: Any) -> Any:

@@ -6,25 +6,28 @@ for ``--workers N``, inline for one worker; a cluster executor can be passed in
 without touching any stage). A failing partition never stops the others: its
 error is captured in its :class:`PartitionResult`, and so is a worker process
 that dies (SIGKILL, OOM): its partition is reported FAILED, the pool is replaced
-for the next waves. Ctrl-C cancels what has not started; pool workers ignore
-SIGINT, so the partitions they are running finish (or, inline, die before their
-atomic swap): no partial partition is ever visible.
+for the next waves. Ctrl-C (and SIGTERM, under
+:func:`rst.framework.procguard.sigterm_as_interrupt`) cancels what has not started;
+pool workers ignore SIGINT, so the partitions they are running finish (or, inline,
+die before their atomic swap): no partial partition is ever visible. Workers and the
+fork server die with the parent, SIGKILL included (:mod:`rst.framework.procguard`).
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
-import signal
+import os
 import time
-import traceback
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from rst.errors import RstError
 from rst.framework.partition import PartitionKey
+from rst.framework.procguard import start_forkserver, worker_init
 from rst.framework.stage import Outcome, PartitionResult, Stage
+from rst.redaction import format_exception, redact
 
 log = logging.getLogger(__name__)
 
@@ -43,33 +46,21 @@ class Task:
 
 
 def run_task(task: Task) -> PartitionResult:
-    """Run one task, turning any failure into a FAILED result (module-level so it pickles)."""
+    """Run one task, turning any failure into a FAILED result (module-level so it pickles); its
+    error line and traceback carry no secret (:mod:`rst.redaction`)."""
     started = time.monotonic()
     try:
         result = task.stage.run(task.key, force=task.force)
-    except RstError as exc:
+    except Exception as exc:  # a bug (not an RstError) is isolated too, its type kept in the message
         return PartitionResult(
             task.stage.partition(task.key),
             Outcome.FAILED,
             seconds=time.monotonic() - started,
-            error=str(exc),
-            traceback=traceback.format_exc(),
-        )
-    except Exception as exc:  # a bug, not bad input: still isolate it, but keep the type
-        return PartitionResult(
-            task.stage.partition(task.key),
-            Outcome.FAILED,
-            seconds=time.monotonic() - started,
-            error=f"{type(exc).__name__}: {exc}",
-            traceback=traceback.format_exc(),
+            error=redact(str(exc) if isinstance(exc, RstError) else f"{type(exc).__name__}: {exc}"),
+            traceback=format_exception(exc),
         )
     result.seconds = time.monotonic() - started
     return result
-
-
-def _ignore_sigint() -> None:
-    """Pool initializer: Ctrl-C is the parent's to handle; a worker finishes its partition."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def make_executor(workers: int) -> Executor | None:
@@ -77,13 +68,17 @@ def make_executor(workers: int) -> Executor | None:
 
     The workers ignore SIGINT (a terminal's Ctrl-C reaches the whole process group): the
     parent cancels what has not started and waits for the running partitions to commit.
+    The fork server and the workers die with this process, SIGKILL included
+    (:mod:`rst.framework.procguard`, Linux).
     """
     if workers <= 1:
         return None
     context = multiprocessing.get_context("forkserver")
     # the fork server imports these once; every worker forked from it starts warm
-    context.set_forkserver_preload(list(WORKER_PRELOAD))
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_sigint)
+    start_forkserver(context, list(WORKER_PRELOAD))
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=worker_init, initargs=(os.getpid(),)
+    )
 
 
 WORKER_PRELOAD = ("numpy", "pyarrow", "pyarrow.parquet", "polars", "rst.framework.stage")

@@ -4,8 +4,12 @@ A CME Globex session for trading date D runs from 17:00 America/Chicago on the
 previous business day to 16:00 on D, so an event's trading date is the local
 calendar date of (local time + 7 h), moved from Saturday/Sunday to Monday.
 Other venues are described by the same two numbers (zone and session open).
-Holidays are not modelled: a holiday session simply has no data, and its
-events fall into the next trading date, as CME itself books them.
+
+With a :class:`rst.calendars.TradingCalendar` the result is the trade date as CME
+books it: the *raw date* (local time + 7 h) moves to the first trade date on or
+after it, so weekends, full-closure holidays and the abbreviated Globex session on a
+holiday (MLK day, …) belong to the next trade date. Without one (bronze cuts its
+partitions this way) only weekends move.
 
 GLBX ``ohlcv-1d`` bars are *UTC calendar days*, not sessions: their trading
 date is defined as the bar's UTC date (see ``docs/trading_dates.md``).
@@ -15,8 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from rst.calendars import TradingCalendar
 
 
 @dataclass(frozen=True)
@@ -37,9 +45,20 @@ class Session:
 CME = Session()
 
 
-def trading_date_expr(ts: pl.Expr, session: Session = CME) -> pl.Expr:
-    """Trading date of UTC timestamps ``ts`` (weekends roll to Monday), as a polars ``Date`` expression."""
-    local = ts.dt.convert_time_zone(session.tz).dt.offset_by(session.shift).dt.date()
+def raw_date_expr(ts: pl.Expr, session: Session = CME) -> pl.Expr:
+    """Raw session date of UTC timestamps ``ts``: the local date of ``ts`` shifted by the session open."""
+    return ts.dt.convert_time_zone(session.tz).dt.offset_by(session.shift).dt.date()
+
+
+def trading_date_expr(ts: pl.Expr, session: Session = CME, calendar: TradingCalendar | None = None) -> pl.Expr:
+    """Trading date of UTC timestamps ``ts`` as a polars ``Date`` expression.
+
+    With ``calendar``: the trade date as CME books it (see the module docstring);
+    without: the raw date with weekends rolled to Monday.
+    """
+    local = raw_date_expr(ts, session)
+    if calendar is not None:
+        return calendar.book_expr(local)
     weekday = local.dt.weekday()  # Monday=1 … Sunday=7
     return local + pl.duration(days=pl.when(weekday == 6).then(2).when(weekday == 7).then(1).otherwise(0))
 

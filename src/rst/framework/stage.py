@@ -41,10 +41,22 @@ from rst.errors import InputMissing, PartitionLocked, RstError, StageError
 from rst.framework.commit import fsync_tree, new_staging_dir, remove_partition, swap_in, sweep_staging
 from rst.framework.contract import Contract, load_contract
 from rst.framework.hashing import sha256_bytes, sha256_file
+from rst.framework.integrity import partition_problem
 from rst.framework.lake import Lake, Layer
+from rst.framework.listing import claimed_keys
 from rst.framework.lock import PartitionLock
-from rst.framework.manifest import InputFile, Manifest, OutputFile, read_manifest, write_manifest_and_success
+from rst.framework.manifest import (
+    SUCCESS,
+    InputFile,
+    Manifest,
+    OutputFile,
+    inspect_manifest,
+    read_manifest,
+    write_manifest_and_success,
+)
 from rst.framework.partition import Granularity, Partition, PartitionKey, keys_for_dates
+from rst.framework.paths import remove_tree, write_atomic
+from rst.framework.spill import SpillBuffer
 
 ROWS_PER_FILE = 8_000_000
 PART_BYTES = 256 << 20
@@ -86,6 +98,9 @@ class PartitionState(StrEnum):
     MISSING = "missing"
     STALE = "stale"
     FAILED = "failed"
+    CORRUPT = "corrupt"
+    """Claims to be complete (``_SUCCESS``) but is not what its manifest lists: a file unlisted,
+    missing or of another size, an invalid manifest, or bytes ``rst verify`` found changed."""
 
 
 @dataclass
@@ -113,20 +128,27 @@ class StageContext:
     inputs: list[Input]
     rows_in: int = 0
     counts: dict[str, int] = field(default_factory=dict)
-    _quarantine: list[pa.Table] = field(default_factory=list)
+    _quarantine: SpillBuffer = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # past SPILL_BYTES the set-aside rows go to a staging dir of the partition (swept if we crash)
+        self._quarantine = SpillBuffer(lambda: new_staging_dir(self.lake, self.partition))
 
     def count(self, name: str, n: int) -> None:
         """Add ``n`` to a named counter recorded in the manifest (e.g. ``spreads_filtered``)."""
         self.counts[name] = self.counts.get(name, 0) + int(n)
 
     def quarantine(self, rows: pa.Table) -> None:
-        """Set rows aside in the quarantine table; ``rows`` must carry a ``reason`` column."""
+        """Set rows aside in the quarantine table; ``rows`` must carry a ``reason`` column.
+
+        Memory stays bounded: past :data:`~rst.framework.spill.SPILL_BYTES` the rows are spilled to disk.
+        """
         if rows.num_rows:
             self._quarantine.append(rows)
 
     @property
     def quarantined_rows(self) -> int:
-        return sum(t.num_rows for t in self._quarantine)
+        return self._quarantine.rows
 
     def raw_paths(self) -> list[Path]:
         return [i.path for i in self.inputs if isinstance(i, RawInput)]
@@ -180,15 +202,12 @@ class Stage(ABC):
         return self.existing_keys()
 
     def existing_keys(self) -> list[PartitionKey]:
-        """Keys of the complete partitions of this table, sorted."""
-        root = self.lake.table_dir(self.layer, self.symbol, self.table)
-        if not root.is_dir():
-            return []
-        keys = []
-        for child in root.iterdir():
-            if child.name.startswith(f"{self.granularity.value}=") and read_manifest(child) is not None:
-                keys.append(PartitionKey.parse(child.name))
-        return sorted(keys)
+        """Keys of the partitions of this table that hold a ``_SUCCESS``, sorted.
+
+        Complete ones and corrupt ones alike (so a corrupt partition is still reported and
+        rebuilt); stray entries (``year=2024.bak``, a file named like a partition) are skipped.
+        """
+        return claimed_keys(self.lake.table_dir(self.layer, self.symbol, self.table), self.granularity)
 
     # ---- what the base class guarantees -------------------------------------------
     def partition(self, key: PartitionKey) -> Partition:
@@ -235,7 +254,7 @@ class Stage(ABC):
             manifest = self._build(partition, inputs, files)
             self._clear_failure(partition)
         except Exception as exc:
-            error = StageError(self.layer.value, self.table, key.dirname, exc)
+            error = StageError(self.layer.value, self.table, key.dirname, _with_retire_hint(self.lake, exc))
             self._record_failure(partition, error)
             raise error from exc
         finally:
@@ -272,7 +291,21 @@ class Stage(ABC):
             previous is not None
             and previous.lineage_key() == self._lineage_key(files)
             and not self._quarantine_stale(key, previous)
+            and not self._partition_problem(key, previous)
         )
+
+    def _partition_problem(self, key: PartitionKey, manifest: Manifest) -> str:
+        """Why the partition (or its quarantine twin) is not exactly what ``manifest`` lists ("" when it is).
+
+        Uncached: one directory listing and one stat per part (see :mod:`rst.framework.integrity`).
+        """
+        problem = partition_problem(self.partition(key).path(self.lake), manifest, self.lake)
+        if problem or not self.quarantine_table or not manifest.rows_quarantined:
+            return problem
+        q_dir = self._quarantine_partition(key).path(self.lake)
+        q_manifest = read_manifest(q_dir)
+        q_problem = partition_problem(q_dir, q_manifest, self.lake) if q_manifest is not None else ""
+        return f"quarantine partition: {q_problem}" if q_problem else ""
 
     def state(self, key: PartitionKey) -> tuple[PartitionState, str]:
         """The partition's state and a one-line reason, computed from the lake alone."""
@@ -283,9 +316,15 @@ class Stage(ABC):
                 return PartitionState.FAILED, str(json.loads(failure.read_text())["error"])
             except (OSError, ValueError, KeyError, TypeError):
                 return PartitionState.FAILED, f"unreadable failure record {failure}"
-        manifest = read_manifest(partition.path(self.lake))
+        directory = partition.path(self.lake)
+        manifest = read_manifest(directory)
         if manifest is None:
-            return PartitionState.MISSING, "no complete partition"
+            if not os.path.lexists(directory / SUCCESS):
+                return PartitionState.MISSING, "no complete partition"
+            return PartitionState.CORRUPT, inspect_manifest(directory)[1]
+        problem = self._partition_problem(key, manifest)
+        if problem:
+            return PartitionState.CORRUPT, problem
         try:
             inputs = self.inputs(key)
             files = self._input_files(inputs, manifest)
@@ -400,23 +439,29 @@ class Stage(ABC):
         return Partition(self.layer, self.symbol, self.quarantine_table, key)
 
     def _stage_quarantine(self, partition: Partition, ctx: StageContext, files: list[InputFile]) -> Path | None:
-        """Write the quarantine partition into a staging dir (complete, fsynced); None when nothing was set aside."""
-        if not self.quarantine_table or not ctx._quarantine:
-            return None
-        q = self._quarantine_partition(partition.key)
-        contract = load_contract(self.layer.value, self.quarantine_table)
-        staging = new_staging_dir(self.lake, q)
+        """Write the quarantine partition into a staging dir (complete, fsynced); None when nothing was set aside.
+
+        The set-aside rows are streamed from the context's spill buffer, which is removed here.
+        """
         try:
-            started_at, t0 = _now(), time.monotonic()
-            outputs = _write_parts(staging, contract, q.label, iter(ctx._quarantine))
-            rows = sum(o.rows for o in outputs)
-            manifest = self._manifest(q, contract, ctx, files, outputs, rows, {}, started_at, t0)
-            write_manifest_and_success(staging, manifest)
-            fsync_tree(staging)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return staging
+            if not self.quarantine_table or not ctx.quarantined_rows:
+                return None
+            q = self._quarantine_partition(partition.key)
+            contract = load_contract(self.layer.value, self.quarantine_table)
+            staging = new_staging_dir(self.lake, q)
+            try:
+                started_at, t0 = _now(), time.monotonic()
+                outputs = _write_parts(staging, contract, q.label, ctx._quarantine.tables())
+                rows = sum(o.rows for o in outputs)
+                manifest = self._manifest(q, contract, ctx, files, outputs, rows, {}, started_at, t0)
+                write_manifest_and_success(staging, manifest)
+                fsync_tree(staging)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            return staging
+        finally:
+            ctx._quarantine.close()
 
     def _quarantine_stale(self, key: PartitionKey, manifest: Manifest) -> str:
         """Why the quarantine partition does not belong to the main partition's ``manifest`` ("" when it does)."""
@@ -445,18 +490,14 @@ class Stage(ABC):
 
     def _record_failure(self, partition: Partition, error: StageError) -> None:
         """Best effort (the StageError matters more): write the record whole or not at all."""
-        path = self._failure_path(partition)
         record = {"partition": partition.label, "error": str(error), "at": _now()}
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(record) + "\n")
-            os.replace(tmp, path)
-        except OSError:
-            tmp.unlink(missing_ok=True)
+            write_atomic(self.lake, self._failure_path(partition), (json.dumps(record) + "\n").encode())
+        except (OSError, RstError):
+            pass
 
     def _clear_failure(self, partition: Partition) -> None:
-        self._failure_path(partition).unlink(missing_ok=True)
+        remove_tree(self.lake, self._failure_path(partition))
 
 
 def _now() -> str:
@@ -464,33 +505,80 @@ def _now() -> str:
 
 
 def _raw_input_file(lake: Lake, path: Path, known: dict[str, InputFile]) -> InputFile:
-    """Describe a raw input; re-hash only when size or mtime differ from the last manifest.
+    """Describe a raw input, refusing a catalogued file whose bytes are not the catalogue's.
 
-    The (size, mtime) shortcut is trusted only for an mtime safely older than the moment we
-    looked (``RACY_NS``): a rewrite within the same timestamp tick (coarse kernel clocks, FAT,
-    some network filesystems) would otherwise keep the same mtime and go unseen. Such a
-    "racy" file would have to be recorded with ``mtime_ns = 0`` and re-hashed at every check, as
-    git does; so a file written less than ``RACY_NS`` ago (typically: imported just before the
-    run) is hashed only once that window has passed (one wait of at most ``RACY_NS``), then
-    trusted if its size and mtime did not move while it was hashed.
+    Cheap path: when size, mtime and inode are those the last manifest recorded (and that
+    record's SHA256 is the catalogue's), the file is not read. Otherwise it is hashed and
+    compared with the SHA256 the raw catalogue recorded at import, not merely with the last
+    manifest: a file changed in place fails the partition instead of being built from.
+    Files outside the catalogue (test stages' own raw files) are only described.
+
+    The cheap path is trusted only for an mtime safely older than the moment we looked
+    (``RACY_NS``): a rewrite within the same timestamp tick (coarse kernel clocks, FAT, some
+    network filesystems) would otherwise keep the same mtime and go unseen. Such a "racy" file
+    would have to be recorded with ``mtime_ns = 0`` and re-hashed at every check, as git does;
+    so a file written less than ``RACY_NS`` ago (typically: imported just before the run) is
+    hashed only once that window has passed (one wait of at most ``RACY_NS``), then trusted if
+    its size, mtime and inode did not move while it was hashed. A file rewritten in place with
+    its size kept and its mtime forged back is not seen by the cheap path (``rst verify``
+    hashes everything); one replaced by a rename is (new inode). A lake copied elsewhere gets
+    new inodes: its raw inputs are hashed again until their partitions are rebuilt.
+
+    Raises
+    ------
+    InputMissing
+        The file is gone.
+    RawFileChanged
+        A catalogued file's SHA256 differs from its catalogue entry.
     """
+    from rst.sources.raw_zone import RawFileChanged, RawZone
+
     now = time.time_ns()
+    rel = lake.relative(path)
     try:
         st = path.stat()
     except FileNotFoundError:
-        raise InputMissing(path, "raw file listed in the catalogue is gone") from None
-    rel = lake.relative(path)
+        raise InputMissing(path, f"raw file listed in the catalogue is gone; `rst retire {rel}` drops its entry") from None
+    entry = RawZone(lake.root).entry(rel)
+    expected = entry.sha256 if entry is not None else None
     prior = known.get(rel)
-    if prior is not None and prior.mtime_ns and prior.size == st.st_size and prior.mtime_ns == st.st_mtime_ns:
+    if (
+        prior is not None
+        and prior.mtime_ns
+        and (prior.size, prior.mtime_ns) == (st.st_size, st.st_mtime_ns)
+        and prior.inode in (0, st.st_ino)  # 0: recorded before inodes were
+        and expected in (None, prior.sha256)
+    ):
         return prior
     if now - RACY_NS <= st.st_mtime_ns <= now:  # racy, not from the future: wait the window out
         time.sleep((st.st_mtime_ns + RACY_NS - now) / 1e9 + 0.001)
         now = time.time_ns()
         st = path.stat()
     digest = sha256_file(path)
+    if expected is not None and digest != expected:
+        raise RawFileChanged(rel, expected, digest)
     after = path.stat()
-    trusted = st.st_mtime_ns < now - RACY_NS and (after.st_size, after.st_mtime_ns) == (st.st_size, st.st_mtime_ns)
-    return InputFile(rel, st.st_size, digest, st.st_mtime_ns if trusted else 0)
+    trusted = st.st_mtime_ns < now - RACY_NS and _file_stamp(after) == _file_stamp(st)
+    return InputFile(rel, st.st_size, digest, st.st_mtime_ns if trusted else 0, st.st_ino)
+
+
+def _file_stamp(st: os.stat_result) -> tuple[int, int, int]:
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
+def _with_retire_hint(lake: Lake, exc: Exception) -> Exception:
+    """``exc``, or for an undecodable catalogued raw file the same error naming ``rst retire``."""
+    from rst.errors import DbnFormatError
+    from rst.sources.raw_zone import RawZone
+
+    if not isinstance(exc, DbnFormatError) or not exc.path.is_relative_to(lake.root):
+        return exc
+    rel = lake.relative(exc.path)
+    if RawZone(lake.root).entry(rel) is None:
+        return exc
+    hinted = DbnFormatError(exc.path, f"{exc.problem}; retire it with `rst retire {rel}`")
+    hinted.__cause__ = exc
+    return hinted
 
 
 def _stale_reason(manifest: Manifest, current: tuple[Any, ...]) -> str:
@@ -498,15 +586,31 @@ def _stale_reason(manifest: Manifest, current: tuple[Any, ...]) -> str:
     if manifest.stage_version != version:
         return f"stage version {manifest.stage_version} -> {version}"
     if json.dumps(manifest.params, sort_keys=True) != params:
-        return "parameters changed"
+        now = json.loads(params)
+        keys = sorted(k for k in manifest.params.keys() | now.keys() if manifest.params.get(k) != now.get(k))
+        return f"parameters changed: {', '.join(keys)}"
     if manifest.schema_fingerprint != fingerprint:
         return "contract changed"
-    old = {(i.path, i.sha256) for i in manifest.inputs}
-    new = set(inputs)
-    if old != new:
-        changed = sorted({p for p, _ in old ^ new})
-        return f"inputs changed: {', '.join(changed[:3])}" + (" …" if len(changed) > 3 else "")
-    return ""
+    return _inputs_reason({(i.path, i.sha256) for i in manifest.inputs}, set(inputs))
+
+
+def _inputs_reason(old: set[tuple[str, str]], new: set[tuple[str, str]]) -> str:
+    """Which inputs changed, by raw file or upstream partition (a rebuilt partition renames all its parts)."""
+    if old == new:
+        return ""
+
+    def unit(path: str) -> str:
+        return path if path.startswith("raw/") else path.rsplit("/", 1)[0]
+
+    before: dict[str, set[tuple[str, str]]] = {}
+    after: dict[str, set[tuple[str, str]]] = {}
+    for items, by in ((old, before), (new, after)):
+        for item in items:
+            by.setdefault(unit(item[0]), set()).add(item)
+    parts = [f"{u} changed" for u in sorted(before.keys() & after.keys()) if before[u] != after[u]]
+    parts += [f"{u} is new" for u in sorted(after.keys() - before.keys())]
+    parts += [f"{u} is gone" for u in sorted(before.keys() - after.keys())]
+    return "input " + "; ".join(parts[:3]) + (f" (+{len(parts) - 3} more)" if len(parts) > 3 else "")
 
 
 def _write_parts(

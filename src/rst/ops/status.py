@@ -2,21 +2,29 @@
 
 A partition is ``done`` (complete, and its stage version, parameters, contract and
 inputs are what its manifest recorded), ``missing`` (no complete partition),
-``stale`` (complete but out of date: :meth:`Stage.state` gives the reason) or
-``failed`` (its last run failed: the error is kept under ``<lake>/_failures/``).
+``stale`` (complete but out of date: :meth:`Stage.state` gives the reason),
+``failed`` (its last run failed: the error is kept under ``<lake>/_failures/``) or
+``corrupt`` (it claims to be complete but its directory is not what its manifest
+lists, or ``rst verify`` found a part's bytes changed: the file is named).
+
+Problems outside any partition are reported once each, and every partition is still
+reported: entries of the table tree that are not partitions (``year=2024.bak/``, a file
+named like a partition), raw catalogue entries that do not parse, unreadable run-log lines.
 
 Staleness propagates downstream: a partition whose own lineage is unchanged but
 that reads an upstream partition which is not ``done`` is ``stale`` too ("upstream
 … is stale"), because the next ``rst run --layer all`` rebuilds the upstream first
 and then, when its output changes, this one.
 
-Cost: manifests and the raw catalogue are read; raw files are re-hashed only when
-their size or mtime differ from the manifest's record (see ``Stage.state``).
+Cost: manifests and the raw catalogue are read, and each partition directory is
+listed (one ``stat`` per part); raw files are re-hashed only when their size or mtime
+differ from the manifest's record (see ``Stage.state``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shlex
 from collections import Counter
 from collections.abc import Sequence
@@ -24,9 +32,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rst.framework.lake import Lake, Layer
+from rst.framework.listing import scan_lake
 from rst.framework.manifest import read_manifest
 from rst.framework.partition import Granularity, Partition, PartitionKey
 from rst.framework.stage import PartitionInput, PartitionState, Stage
+from rst.framework.verify import Problem, catalogue_issues, run_log_issues, stray_issues
+from rst.ops.gaps import Gap, lake_gaps
 from rst.stages.registry import stages_for
 
 SCHEMA_VERSION = 1
@@ -65,6 +76,12 @@ class LakeStatus:
 
     lake: Lake
     partitions: list[PartitionStatus] = field(default_factory=list)
+    lake_problems: list[Problem] = field(default_factory=list)
+    """Problems outside any partition (kinds ``stray``, ``catalogue``, ``run-log``): never read or built."""
+    gaps: list[Gap] = field(default_factory=list)
+    """Trade dates missing inside covered day-partitioned data (holidays and weekends never count)."""
+    unprocessed: list[str] = field(default_factory=list)
+    """Raw files imported but read by no stage (a schema rst has no table for): ``path (schema)``."""
 
     def totals(self) -> dict[str, int]:
         counts = Counter(s.state for s in self.partitions)
@@ -91,7 +108,20 @@ class LakeStatus:
             "totals": self.totals(),
             "tables": self.tables(),
             "partitions": [s.to_dict() for s in self.partitions],
+            "lake_problems": [{"kind": p.kind, "path": p.path, "problem": p.detail} for p in self.lake_problems],
+            "gaps": [g.to_dict() for g in self.gaps],
+            "unprocessed": self.unprocessed,
         }
+
+    def needs_attention(self) -> bool:
+        """A failed or corrupt partition, a stray entry or a bad catalogue entry (not a damaged run-log line:
+        history only, it changes no data)."""
+        totals = self.totals()
+        data = [p for p in self.lake_problems if p.kind != "run-log"]
+        return bool(totals[PartitionState.FAILED.value] or totals[PartitionState.CORRUPT.value] or data)
+
+
+_RETIRE = re.compile(r"`(rst retire [^`]+)`")
 
 
 def rerun_command(lake: Lake, partition: Partition) -> str:
@@ -138,7 +168,8 @@ class StatusResolver:
             problem = self._upstream_problem(key, read)
             if problem:
                 state, reason = PartitionState.STALE, problem
-        command = "" if state is PartitionState.DONE else rerun_command(self.lake, partition)
+        fix = _RETIRE.search(reason)  # a changed or undecodable raw file: a rerun would change nothing
+        command = "" if state is PartitionState.DONE else fix.group(1) if fix else rerun_command(self.lake, partition)
         result = PartitionStatus(partition, state, reason, command)
         self._memo[partition] = result
         return result
@@ -206,10 +237,33 @@ def lake_status(
     """The status of every partition of ``layers`` x ``symbols`` (x ``tables``) within ``dates`` (None: all)."""
     resolver = StatusResolver(lake)
     out = LakeStatus(lake)
+    granularities = {}
     for layer in sorted(layers, key=list(Layer).index):
         for symbol in symbols:
             for table, stage in sorted(resolver.stages(layer, symbol).items()):
+                granularities[(layer, table)] = stage.granularity
                 if tables and table not in tables:
                     continue
                 out.partitions.extend(resolver.status(stage, key) for key in stage_keys(stage, dates))
+                out.gaps.extend(lake_gaps([stage]))
+    strays = scan_lake(lake, layers, symbols, granularities).strays
+    out.lake_problems = [*catalogue_issues(lake), *run_log_issues(lake)]
+    out.lake_problems += stray_issues(
+        [s for s in strays if not tables or any(f"/table={t}/" in s.path for t in tables)]
+    )
+    out.unprocessed = unprocessed_raw(lake, symbols)
     return out
+
+
+def unprocessed_raw(lake: Lake, symbols: Sequence[str]) -> list[str]:
+    """Raw files of ``symbols`` whose schema no bronze stage reads: imported, kept, but in no table."""
+    from rst.ops.names import tables_of
+    from rst.sources.raw_zone import RawZone
+
+    found = []
+    for symbol in symbols:
+        tables = tables_of(lake, symbol, [Layer.BRONZE])
+        for f in RawZone(lake.root).files(symbol=symbol):
+            if f.schema.replace("-", "_") not in tables:
+                found.append(f"{f.path} ({f.schema})")
+    return found

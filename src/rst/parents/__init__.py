@@ -6,7 +6,8 @@ Derived from the parent's bronze ``definition`` table (see
 precedence key by key. The time zone silver uses for ``ts_event_local`` and
 trading dates comes from here: the override, else the zone of the exchange MIC
 (:mod:`rst.parents.exchanges`); an unknown exchange without an override is a
-:class:`rst.errors.ConfigError` asking for one.
+:class:`rst.errors.ConfigError` asking for one. The trading calendar likewise: the
+``calendar`` override, else the exchange's (:func:`rst.calendars.calendar_for_exchange`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "contracts",
     "definitions",
     "list_parents",
+    "parent_calendar",
     "parent_metadata",
     "resolve_timezone",
     "session_for",
@@ -167,6 +169,18 @@ def parent_timezone(lake: Lake, symbol: str) -> str:
     return resolve_timezone(lake, symbol, main_exchange(lake, symbol), override)
 
 
+def parent_calendar(lake: Lake, symbol: str) -> str:
+    """The trading calendar name of ``symbol``: the override, else its exchange's (``weekdays`` when unknown)."""
+    from rst.calendars import calendar_for_exchange
+
+    override = load_overrides(lake.root).get(symbol)
+    if override is not None and override.calendar:
+        return override.calendar
+    if override is not None and override.exchange:
+        return calendar_for_exchange(override.exchange)
+    return calendar_for_exchange(main_exchange(lake, symbol))
+
+
 def main_exchange(lake: Lake, symbol: str) -> str | None:
     """The exchange most of the parent's definitions name (None when they name none).
 
@@ -193,11 +207,7 @@ def _main_exchange(lake: Lake, symbol: str, token: tuple[tuple[str, tuple[str, .
 def list_parents(lake: Lake) -> list[str]:
     """Parents with bronze definitions or overrides, sorted."""
     names = set(load_overrides(lake.root))
-    bronze = lake.layer_dir(Layer.BRONZE)
-    if bronze.is_dir():
-        names.update(
-            p.name.removeprefix("symbol=") for p in bronze.glob("symbol=*") if (p / f"table={DEFINITION_TABLE}").is_dir()
-        )
+    names.update(p for p in lake.parents_in(Layer.BRONZE) if lake.table_dir(Layer.BRONZE, p, DEFINITION_TABLE).is_dir())
     return sorted(names)
 
 

@@ -5,6 +5,7 @@ from definitions::
 
     [ES]
     timezone = "America/Chicago"   # IANA zone of the parent's sessions (silver uses it)
+    calendar = "CMES"              # exchange_calendars name, or "weekdays" (see rst.calendars)
     exchange = "XCME"
     currency = "USD"
     tick_size = "0.25"             # decimal (string or number), stored int64 fixed-point 1e-9
@@ -45,6 +46,8 @@ class ParentOverride:
     """int64 fixed-point 1e-9."""
     roll_days: int | None = None
     notes: str = ""
+    calendar: str | None = None
+    """Trading calendar name (:mod:`rst.calendars`)."""
 
 
 def to_fixed(value: Any, where: str) -> int:
@@ -74,13 +77,17 @@ def validate_timezone(value: Any, where: str) -> str:
 def _parse_one(parent: str, doc: Any) -> ParentOverride:
     if not isinstance(doc, dict):
         raise ValueError(f"[{parent}] must be a table of key = value")
-    known = {"timezone", "exchange", "currency", "tick_size", "point_value", "roll_days", "notes"}
+    known = {"timezone", "calendar", "exchange", "currency", "tick_size", "point_value", "roll_days", "notes"}
     unknown = sorted(set(doc) - known)
     if unknown:
         raise ValueError(f"[{parent}] unknown key '{unknown[0]}' (known: {', '.join(sorted(known))})")
     out: dict[str, Any] = {}
     if "timezone" in doc:
         out["timezone"] = validate_timezone(doc["timezone"], f"[{parent}] timezone")
+    if "calendar" in doc:
+        from rst.calendars import validate_calendar_name
+
+        out["calendar"] = validate_calendar_name(doc["calendar"], f"[{parent}] calendar")
     for key in ("exchange", "currency", "notes"):
         if key in doc:
             if not isinstance(doc[key], str):

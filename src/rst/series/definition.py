@@ -18,7 +18,7 @@ parent
 roll_rule
     :class:`RollRule`.
 roll_offset_days
-    Integer >= 0. ``days_before_expiry``: the live contract's last live day is
+    Integer, 0 to :data:`MAX_ROLL_OFFSET_DAYS`. ``days_before_expiry``: the live contract's last live day is
     the trading date that is this many trading dates before its expiration
     date. Crossover rules: trading dates to wait after the day the crossover is
     observed (0 = roll on the next trading date).
@@ -33,7 +33,7 @@ price_field
     :class:`PriceField`: which price measures the roll gap (``close`` or
     ``settlement``).
 start
-    Optional first trading date (inclusive); bars before it are ignored.
+    Optional first trading date (inclusive), 1970-01-01..2200-12-31; bars before it are ignored.
 notes
     Free text; not part of the fingerprint.
 schema_version
@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rst.errors import SeriesError
+from rst.validation import DATE_MAX, DATE_MIN, shown
 
 SCHEMA_VERSION = 1
 """Current layout version of a series definition document."""
@@ -60,8 +61,12 @@ SCHEMA_VERSION = 1
 MONTH_CODES = "FGHJKMNQUVXZ"
 """Futures month codes, January..December."""
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_PARENT = re.compile(r"^[A-Z0-9]{1,16}$")
+MAX_ROLL_OFFSET_DAYS = 365
+"""Largest ``roll_offset_days``: a year of trading dates is already far beyond any real roll."""
+
+# matched whole (re.fullmatch): ``$`` would accept a trailing newline, and the id names a file
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_PARENT = re.compile(r"[A-Z0-9]{1,16}")
 
 
 class RollRule(StrEnum):
@@ -92,7 +97,7 @@ E = TypeVar("E", bound=StrEnum)
 
 
 def _fail(name: str, value: object, expected: str) -> SeriesError:
-    return SeriesError(f"field '{name}': {value!r} is not {expected}")
+    return SeriesError(f"field '{name}': {shown(value)} is not {expected}")
 
 
 def validate_enum(value: object, enum: type[E], name: str) -> E:
@@ -108,24 +113,25 @@ def validate_enum(value: object, enum: type[E], name: str) -> E:
     raise _fail(name, value, f"one of {choices}")
 
 
-def validate_int(value: object, name: str, minimum: int = 0) -> int:
-    """Return ``value`` if it is an int (not a bool) >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise _fail(name, value, f"an integer >= {minimum}")
+def validate_int(value: object, name: str, minimum: int = 0, maximum: int | None = None) -> int:
+    """Return ``value`` if it is an int (not a bool) >= ``minimum`` (and <= ``maximum`` when given)."""
+    too_big = maximum is not None and isinstance(value, int) and value > maximum
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or too_big:
+        raise _fail(name, value, f"an integer >= {minimum}" + (f" and <= {maximum}" if maximum is not None else ""))
     return value
 
 
 def validate_series_id(value: object, name: str = "series_id") -> str:
     """Return ``value`` if it is a slug (``[a-z0-9][a-z0-9_-]*``, at most 64 characters)."""
-    if not isinstance(value, str) or not _SLUG.match(value):
+    if not isinstance(value, str) or not _SLUG.fullmatch(value):
         raise _fail(name, value, "a slug (lowercase letters, digits, '_' or '-', at most 64)")
     return value
 
 
 def validate_parent(value: object, name: str = "parent") -> str:
     """Return the parent symbol upper-cased (``"es"`` -> ``"ES"``)."""
-    if isinstance(value, str) and _PARENT.match(value.strip().upper()):
-        return value.strip().upper()
+    if isinstance(value, str) and _PARENT.fullmatch(value.strip(" ").upper()):
+        return value.strip(" ").upper()
     raise _fail(name, value, "a parent symbol such as 'ES' (letters and digits)")
 
 
@@ -146,14 +152,19 @@ def validate_date(value: object, name: str) -> dt.date | None:
         return None
     if isinstance(value, dt.datetime):
         raise _fail(name, value, "a date (YYYY-MM-DD), not a date-time")
+    day = None
     if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
+        day = value
+    elif isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value.strip())
+            day = dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise _fail(name, value, "a date (YYYY-MM-DD)")
+    if day is None:
+        raise _fail(name, value, "a date (YYYY-MM-DD)")
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise _fail(name, day.isoformat(), f"a date in {DATE_MIN.isoformat()}..{DATE_MAX.isoformat()}")
+    return day
 
 
 def validate_str(value: object, name: str) -> str:
@@ -184,7 +195,7 @@ class SeriesDefinition:
             "series_id": validate_series_id(self.series_id),
             "parent": validate_parent(self.parent),
             "roll_rule": validate_enum(self.roll_rule, RollRule, "roll_rule"),
-            "roll_offset_days": validate_int(self.roll_offset_days, "roll_offset_days"),
+            "roll_offset_days": validate_int(self.roll_offset_days, "roll_offset_days", maximum=MAX_ROLL_OFFSET_DAYS),
             "adjustment": validate_enum(self.adjustment, Adjustment, "adjustment"),
             "contract_rank": validate_int(self.contract_rank, "contract_rank"),
             "allowed_months": validate_months(self.allowed_months),

@@ -24,10 +24,12 @@ Selection, in three steps
 1. **Candidates** on ``t``: started contracts whose expiration date is >= ``t``,
    and, for ``days_before_expiry`` with ``N = roll_offset_days``, that have at
    least ``N`` trading dates strictly after ``t`` up to and including their
-   expiration date. Trading dates beyond the last date in the data are counted as
-   weekdays (Mon-Fri), because the future calendar is not known yet; so the live
-   contract on the last ``N`` dates may change once later data arrives
-   (:func:`rst.series.build.update` re-does at least ``N`` dates).
+   expiration date. Up to the last date of the calendar (the last date with an
+   eligible bar) the trading dates are the calendar's; after it they are the trade
+   dates of the exchange calendar (:class:`rst.calendars.TradingCalendar`, holidays
+   known), so the last ``N`` dates are final as long as later data arrives on the
+   exchange's trade dates (:func:`rst.series.engine.update` re-does ``N`` dates
+   only when it does not).
    For crossover rules a *front* contract is tracked first: it starts as the
    nearest candidate; when, on a day ``C``, the next candidate after the front
    has a strictly larger volume (open interest) than the front (both with bars
@@ -63,6 +65,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from rst.calendars import TradingCalendar, get_calendar
 from rst.errors import SeriesError
 from rst.series.definition import PriceField, RollRule, SeriesDefinition
 
@@ -82,6 +85,8 @@ REQUIRED_COLUMNS: dict[str, pl.DataType] = {
 """Input bar columns and the dtypes they are cast to (prices int64 fixed-point 1e-9)."""
 
 _MONTH_RE = r"([FGHJKMNQUVXZ])\d{1,2}$"
+DEFAULT_CALENDAR = "CMES"
+"""Exchange calendar used when none is passed (CME Globex, :mod:`rst.calendars`)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,12 @@ class Panel:
     first_t: np.ndarray  # int64 (n_contracts): index of the first bar
     exp_t: np.ndarray  # int64 (n_contracts): last index whose date <= expiration date (-1 if none)
     exp_dates: np.ndarray  # datetime64[D] (n_contracts)
+    calendar: TradingCalendar | None  # trade dates after the last date of ``dates`` (None: default)
+
+    @property
+    def exchange_calendar(self) -> TradingCalendar:
+        """The exchange calendar (built on first use: only ``days_before_expiry`` needs it)."""
+        return self.calendar if self.calendar is not None else get_calendar(DEFAULT_CALENDAR)
 
     @property
     def n_dates(self) -> int:
@@ -143,8 +154,11 @@ def _clean(bars: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
-def prepare(bars: pl.DataFrame, defn: SeriesDefinition) -> Panel:
+def prepare(bars: pl.DataFrame, defn: SeriesDefinition, calendar: TradingCalendar | None = None) -> Panel:
     """Validate and cast ``bars``, apply ``start`` and ``allowed_months``, build the grid.
+
+    ``calendar``: the exchange calendar counting trading dates after the data's end
+    (default :data:`DEFAULT_CALENDAR`).
 
     ``bars``: per-contract daily bars of ``defn.parent`` (outrights only), columns
     as in :data:`REQUIRED_COLUMNS`; ``trading_date`` is the exchange trading date.
@@ -225,6 +239,7 @@ def prepare(bars: pl.DataFrame, defn: SeriesDefinition) -> Panel:
         first_t=first_t,
         exp_t=exp_t,
         exp_dates=exp_dates,
+        calendar=calendar,
     )
 
 
@@ -232,7 +247,7 @@ def _dbe_last_t(panel: Panel, n_before: int) -> np.ndarray:
     """Per contract: the last calendar index on which it is still eligible under days_before_expiry.
 
     Eligible on ``t`` iff the number of trading dates in ``(t, expiration date]`` is
-    >= ``n_before``; dates after the calendar's end are counted as weekdays.
+    >= ``n_before``; dates after the calendar's end are the exchange calendar's trade dates.
     """
     n = panel.n_dates
     if n == 0:
@@ -242,7 +257,8 @@ def _dbe_last_t(panel: Panel, n_before: int) -> np.ndarray:
     beyond = panel.exp_dates > last
     extra = np.zeros_like(n_le)
     if beyond.any():
-        extra[beyond] = np.busday_count(last + 1, panel.exp_dates[beyond] + 1)
+        calendar = panel.exchange_calendar
+        extra[beyond] = calendar.count_through(panel.exp_dates[beyond]) - calendar.count_through(np.array([last]))[0]
     return n_le + extra - 1 - n_before
 
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import os
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from rst.errors import SeriesError
+from rst.framework.paths import replace_file
 from rst.series.definition import SeriesDefinition, validate_series_id
 
 SERIES_DIR = Path("_config") / "series"
@@ -97,20 +97,11 @@ class SeriesStore:
         target = self.path(defn.series_id)
         if target.exists() and not replace:
             raise SeriesError(
-                f"series '{defn.series_id}' already exists at {target}; pass replace=True to overwrite"
+                f"series '{defn.series_id}' already exists at {target}; pass --replace to overwrite"
             )
         self.root.mkdir(parents=True, exist_ok=True)
         data = dumps_toml(defn.to_mapping()).encode("utf-8")
-        fd, tmp = tempfile.mkstemp(prefix=f".{defn.series_id}.", suffix=".tmp", dir=self.root)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_file(target, data, mode=0o600)
         dir_fd = os.open(self.root, os.O_RDONLY)
         try:
             os.fsync(dir_fd)

@@ -49,6 +49,7 @@ import pyarrow as pa
 import zstandard
 
 from rst.errors import DbnFormatError
+from rst.sources.dbn_metadata import check_metadata_length, decode_metadata
 
 __all__ = [
     "DEFAULT_BATCH_RECORDS",
@@ -220,6 +221,7 @@ def _read_header(path: Path, reader: BinaryIO) -> tuple[int, bytes]:
     if version not in SUPPORTED_VERSIONS:
         raise DbnFormatError(path, f"unsupported DBN version {version} (supported: 1, 2, 3)")
     (meta_len,) = struct.unpack("<I", prelude[4:8])
+    check_metadata_length(path, meta_len)
     try:
         meta = _read_exact(reader, meta_len)
     except zstandard.ZstdError as exc:
@@ -266,41 +268,31 @@ def read_info(path: Path | str) -> DbnInfo:
             if problem:  # a cut frame explains the short or empty header better
                 raise DbnFormatError(path, f"truncated header: {problem}") from None
             raise
-    try:
-        meta = dbn.Metadata.decode(header, upgrade_policy=dbn.VersionUpgradePolicy.AS_IS)  # type: ignore[arg-type]  # stub types the enum member as int
-    except Exception as exc:  # databento_dbn.DBNError and pyo3 panics
-        raise DbnFormatError(path, f"undecodable DBN metadata: {exc}") from exc
-    schema = None if meta.schema is None else str(meta.schema.value)  # type: ignore[attr-defined]  # stub says str; it is a Schema
+    fields = decode_metadata(path, version, header)
+    schema = fields.schema
     record_size = None
     if schema is not None:
         if schema not in _SCHEMA_MSG:
             raise DbnFormatError(path, f"schema {schema!r} is not supported by rst")
-        record_size = int(_msg_class(schema, version).size_hint) + (8 if meta.ts_out else 0)
-    mappings = tuple(
-        (
-            str(raw),
-            tuple((iv["start_date"], iv["end_date"], str(iv["symbol"])) for iv in intervals),
-        )
-        for raw, intervals in meta.mappings.items()
-    )
+        record_size = int(_msg_class(schema, version).size_hint) + (8 if fields.ts_out else 0)
     return DbnInfo(
         path=path,
         version=version,
-        dataset=str(meta.dataset),
+        dataset=fields.dataset,
         schema=schema,
-        start=int(meta.start),
-        end=None if meta.end is None else int(meta.end),
-        stype_in=None if meta.stype_in is None else str(meta.stype_in.value),
-        stype_out=str(meta.stype_out.value),
-        symbols=tuple(str(s) for s in meta.symbols),
-        ts_out=bool(meta.ts_out),
+        start=fields.start,
+        end=fields.end,
+        stype_in=fields.stype_in,
+        stype_out=fields.stype_out,
+        symbols=fields.symbols,
+        ts_out=fields.ts_out,
         compressed=compressed,
-        limit=int(meta.limit) if meta.limit else None,
+        limit=fields.limit,
         record_size=record_size,
         header_size=len(header),
-        mappings=mappings,
-        partial=tuple(str(s) for s in meta.partial),
-        not_found=tuple(str(s) for s in meta.not_found),
+        mappings=fields.mappings,
+        partial=fields.partial,
+        not_found=fields.not_found,
     )
 
 
@@ -803,26 +795,20 @@ def instrument_symbols(info: DbnInfo) -> pa.Table:
     - ``stype_in == "instrument_id"`` or ``stype_out != "instrument_id"``: nothing to map,
       an empty table. Intervals with an empty output symbol (unresolved) are skipped.
     """
-    ids: list[int] = []
-    symbols: list[str] = []
-    starts: list[date] = []
-    ends: list[date] = []
+    rows: list[tuple[str, date, date, str]] = []
     if info.stype_out == "instrument_id" and info.stype_in != "instrument_id":
-        for raw, intervals in info.mappings:
-            for start, end, out in intervals:
-                if not out.isdigit():
-                    continue  # empty symbol: input unresolved on these dates
-                ids.append(int(out))
-                symbols.append(raw)
-                starts.append(start)
-                ends.append(end)
+        rows = [(raw, start, end, out) for raw, intervals in info.mappings for start, end, out in intervals]
     # built through polars: the first pa.array()/pa.table() from Python objects in a process
     # imports pandas (~0.3-2 s), which no decoding path needs
     frame = pl.DataFrame(
-        {"instrument_id": ids, "symbol": symbols, "start_date": starts, "end_date": ends},
-        schema={"instrument_id": pl.UInt32, "symbol": pl.String, "start_date": pl.Date, "end_date": pl.Date},
+        rows,
+        schema={"symbol": pl.String, "start_date": pl.Date, "end_date": pl.Date, "out": pl.String},
+        orient="row",
     )
-    return frame.to_arrow().cast(_SYMBOL_INTERVALS)
+    resolved = frame.filter(pl.col("out").str.contains(r"^[0-9]+$"))  # empty symbol: input unresolved on these dates
+    return resolved.select(
+        pl.col("out").cast(pl.UInt32).alias("instrument_id"), "symbol", "start_date", "end_date"
+    ).to_arrow().cast(_SYMBOL_INTERVALS)
 
 
 _SYMBOL_INTERVALS = pa.schema(

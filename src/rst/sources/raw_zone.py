@@ -4,7 +4,8 @@ Layout (relative to the lake root)::
 
     raw/source=databento/dataset=<DATASET>/schema=<schema>/symbol=<PARENT>/<file name>
     raw/_catalog/<sha256>.json        one entry per imported file (a RawFile document)
-    _staging/                         temp files; same filesystem, never read as data
+    _staging/raw-<pid>-<uuid>-<name>  an import's copy, flocked while the import lives
+    _rejected/<time>-<sha12>/         retired files: retired.json, the entry, raw/<original path>
 
 Guarantees
 ----------
@@ -18,31 +19,50 @@ Guarantees
   content: :class:`~rst.errors.RawZoneError`.
 - Placed files are read-only (0o444). The catalogue entry is written after the file
   (atomically, via rename); a crash in between leaves a file without an entry, which
-  :meth:`RawZone.rescan` catalogues.
+  :meth:`RawZone.rescan` catalogues (and ``rst verify`` reports).
+- Only a regular file is imported, and at most the size it had when the import began
+  (read in chunks): a FIFO, device, socket or directory is refused without blocking, and a
+  file that grows or shrinks while it is copied is refused.
+- A killed import leaves its staged copy behind; the next import (or ``rst verify``) sweeps
+  the copies no live import holds (flock) that are older than :data:`STAGING_GRACE_S`.
+- A catalogue entry that does not parse (not UTF-8, not JSON, a key missing or of the wrong
+  type, an unsafe path, a name that is not its SHA256) is skipped and listed by
+  :meth:`RawZone.problems`; every other entry is still used.
+- :meth:`RawZone.retire` moves a file and its entry into ``_rejected/`` (entry first: an
+  interrupted retirement leaves at worst an uncatalogued file, which no stage reads and
+  ``rst verify`` reports; retiring it again completes the move).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import shutil
+import stat
 import time
 import uuid
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import BinaryIO
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
 
-from rst.errors import DbnFormatError, RawZoneError
+from rst.errors import DbnFormatError, RawZoneError, UsageError
 from rst.framework.hashing import CHUNK_BYTES, sha256_file
+from rst.framework.lake import PARENT_KEY, Lake
+from rst.framework.layout import ensure_layout
 from rst.sources.dbn_file import DbnInfo, validate_file
+from rst.validation import validate_dataset, validate_file_name, validate_parent_key, validate_schema
 
 __all__ = [
     "CATALOG_VERSION",
     "RawFile",
+    "RawFileChanged",
     "RawZone",
+    "Retired",
     "merge_intervals",
     "parent_symbol",
     "subtract_intervals",
@@ -54,6 +74,12 @@ SOURCE = "databento"
 # root letters/digits, CME month code, 1-2 year digits: ESH1, ESH24, 6EM4, MESZ3
 _CATALOG_CACHE: dict[str, dict[str, RawFile]] = {}
 """Per-process cache of parsed catalogue entries: catalogue dir -> {file name: entry}."""
+STAGED_PREFIX = "raw-"
+"""Names of this module's staged copies in ``_staging/`` (other writers use other prefixes)."""
+STAGING_GRACE_S = 60
+"""A staged copy younger than this is never swept: it may belong to an import that has not locked it yet."""
+REJECTED = "rejected"
+"""Lake-internal directory (``<lake>/_rejected``) that retired raw files are moved into."""
 _RACY_NS = 2_000_000_000
 """A directory mtime younger than this may hide a same-tick change: list again."""
 
@@ -65,11 +91,14 @@ class _CatalogIndex:
     mtime_ns: int
     entries: list[RawFile]
     filtered: dict[tuple[str | None, str | None, str | None], list[RawFile]]
+    by_path: dict[str, RawFile]
+    problems: list[tuple[str, str]]
 
 
 _CATALOG_INDEX: dict[str, _CatalogIndex] = {}
-_RAW_FUTURE = re.compile(r"^([A-Z0-9]{1,6}?)([FGHJKMNQUVXZ])(\d{1,2})$")
-_SYMBOL_OK = re.compile(r"^[A-Z0-9]{1,10}$")
+# matched whole (re.fullmatch): ``$`` would accept a trailing newline
+_RAW_FUTURE = re.compile(r"([A-Z0-9]{1,6}?)([FGHJKMNQUVXZ])([0-9]{1,2})")
+_SYMBOL_OK = re.compile(r"[A-Z0-9]{1,10}")
 
 
 @dataclass(frozen=True)
@@ -85,7 +114,7 @@ class RawFile:
     sha256 : str
         Hex SHA256 of the file's bytes.
     dataset, schema, parent : str
-        ``parent`` is the root symbol of the ``symbol=`` directory (e.g. ``"ES"``).
+        ``parent`` is the root symbol of the ``parent=`` directory (e.g. ``"ES"``).
     dbn_version : int
     start_ns, end_ns : int, int | None
         The request window from the file's metadata, UTC ns, end exclusive (None: open).
@@ -121,11 +150,86 @@ class RawFile:
         return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> RawFile:
-        """Parse a catalogue document."""
-        doc = json.loads(text)
+    def from_json(cls, text: str | bytes) -> RawFile:
+        """Parse and check a catalogue document.
+
+        Raises
+        ------
+        ValueError
+            Not UTF-8, not JSON, not an object, a key missing or unknown, a value of the wrong
+            type, or a ``path`` that is not a plain relative path under ``raw/`` (the path
+            decides which file stages read and ``rst retire`` moves: it must stay in the lake).
+        """
+        doc = json.loads(text)  # JSONDecodeError (and UnicodeDecodeError for bytes) are ValueErrors
+        if not isinstance(doc, dict):
+            raise ValueError(f"a JSON {type(doc).__name__}, not an object")
+        missing = sorted(k for k in _ENTRY_FIELDS if k not in doc and k != "catalog_version")
+        unknown = sorted(k for k in doc if k not in _ENTRY_FIELDS)
+        if missing or unknown:
+            raise ValueError(f"lacks {', '.join(missing)}" if missing else f"unknown key {unknown[0]!r}")
+        for key, kind in _ENTRY_FIELDS.items():
+            if key in doc and not _is_kind(doc[key], kind):
+                raise ValueError(f"{key} is {_shown(doc[key])}, not {kind}")
+        if not _SHA256.fullmatch(doc["sha256"]):
+            raise ValueError("sha256 is not 64 lowercase hex digits")
+        if not _safe_raw_path(doc["path"]):
+            raise ValueError(f"path {_shown(doc['path'])} is not a plain relative path under raw/")
         doc["symbols"] = tuple(doc["symbols"])
         return cls(**doc)
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_ENTRY_FIELDS = {
+    "path": "a string", "size": "a count", "sha256": "a string", "dataset": "a string", "schema": "a string",
+    "parent": "a string", "dbn_version": "a count", "start_ns": "an integer", "end_ns": "an integer or null",
+    "record_count": "a count", "symbols": "a list of strings", "imported_at": "a string", "catalog_version": "a count",
+}  # fmt: skip
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    if kind == "a string":
+        return isinstance(value, str)
+    if kind == "a list of strings":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if kind == "an integer or null" and value is None:
+        return True
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    return is_int and (kind != "a count" or value >= 0)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _safe_raw_path(path: str) -> bool:
+    """A relative POSIX path below ``raw/`` (not the catalogue) with no empty, ``.`` or ``..`` part."""
+    if "\0" in path or "\\" in path or path.startswith("/"):
+        return False
+    parts = path.split("/")
+    return (
+        len(parts) >= 3
+        and parts[0] == "raw"
+        and parts[1] != "_catalog"
+        and all(part not in ("", ".", "..") for part in parts)
+        and PurePosixPath(path).as_posix() == path
+    )
+
+
+class RawFileChanged(RawZoneError):
+    """A catalogued raw file's bytes are no longer those the catalogue recorded at import."""
+
+    def __init__(self, path: str, catalogue_sha256: str, now_sha256: str) -> None:
+        self.path = path
+        self.catalogue_sha256 = catalogue_sha256
+        self.now_sha256 = now_sha256
+        super().__init__(
+            f"raw file changed since import: {path} (catalogue sha {catalogue_sha256[:12]}…, "
+            f"now {now_sha256[:12]}…); retire it with `rst retire {path}`"
+        )
+
+    def __reduce__(self) -> tuple[type[RawFileChanged], tuple[str, str, str]]:
+        return type(self), (self.path, self.catalogue_sha256, self.now_sha256)
 
 
 def _entry(rel: str, path: Path, info: DbnInfo, parent: str, count: int) -> RawFile:
@@ -161,26 +265,26 @@ def parent_symbol(symbols: Iterable[str]) -> str:
     for sym in symbols:
         parents.add(_parent_of(sym))
     if not parents:
-        raise RawZoneError("the file's metadata names no symbol; pass symbol= (the parent, e.g. 'ES')")
+        raise RawZoneError("the file's metadata names no symbol; pass --symbol (the parent, e.g. ES)")
     if len(parents) > 1:
         raise RawZoneError(
             f"the file holds several parents ({', '.join(sorted(parents))}); "
-            "split it or pass symbol= to file it under one parent"
+            "split it or pass --symbol to file it under one parent"
         )
     return parents.pop()
 
 
 def _parent_of(symbol: str) -> str:
-    sym = symbol.strip().upper()
+    sym = symbol.strip(" ").upper()  # control characters (NUL, newline) stay in, and are refused below
     if "." in sym:  # parent (ES.FUT, ES.OPT) or continuous (ES.c.0 / ES.v.1 / ES.n.0)
         root = sym.split(".", 1)[0]
     else:
         leg = sym.split("-", 1)[0].split(":", 1)[0]
-        m = _RAW_FUTURE.match(leg)
+        m = _RAW_FUTURE.fullmatch(leg)
         root = m.group(1) if m else ""
-    if not _SYMBOL_OK.match(root):
+    if not sym.isprintable() or not _SYMBOL_OK.fullmatch(root):
         raise RawZoneError(
-            f"cannot derive a parent from symbol {symbol!r}; pass symbol= (the parent, e.g. 'ES')"
+            f"cannot derive a parent from symbol {symbol!r}; pass --symbol (the parent, e.g. ES)"
         )
     return root
 
@@ -234,15 +338,71 @@ class RawZone:
 
     # ------------------------------------------------------------------ paths
 
-    def relpath_for(self, info: DbnInfo, parent: str, name: str) -> str:
-        """Lake-relative destination of a file with this header, parent and name."""
-        return (
-            f"raw/source={SOURCE}/dataset={info.dataset}/schema={info.schema}/symbol={parent}/{name}"
-        )
+    def relpath_for(self, info: DbnInfo, parent: str, name: str, shown: Path | None = None) -> str:
+        """Lake-relative destination of a file with this header, parent and name.
 
-    def _new_staging_path(self, name: str) -> Path:
+        Each name is validated whole before it becomes a path component; a bad one raises a
+        one-line :class:`RawZoneError` naming ``shown`` (default: the file the header came from).
+        """
+        where = shown if shown is not None else info.path
+        dataset = _checked(validate_dataset, info.dataset, where, "metadata dataset")
+        schema = _checked(validate_schema, info.schema, where, "metadata schema")
+        parent = _checked(validate_parent_key, parent, where, "parent")
+        name = _checked(validate_file_name, name, where, "file name")
+        return f"raw/source={SOURCE}/dataset={dataset}/schema={schema}/{PARENT_KEY}={parent}/{name}"
+
+    @contextmanager
+    def _staging_file(self, name: str) -> Iterator[tuple[Path, BinaryIO]]:
+        """A new file in ``_staging/`` held under an exclusive flock until the block ends, then removed.
+
+        The lock (released by the kernel when the process dies, SIGKILL included) is what
+        tells :meth:`sweep_staging` that a live import still owns the copy; the pid in the
+        name is for people.
+        """
+        _checked(validate_file_name, name, "raw zone import", "file name")  # the name becomes part of a path
         self.staging_dir.mkdir(parents=True, exist_ok=True)
-        return self.staging_dir / f"raw-{uuid.uuid4().hex}-{name}"
+        path = self.staging_dir / f"{STAGED_PREFIX}{os.getpid()}-{uuid.uuid4().hex}-{name}"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        try:
+            with os.fdopen(fd, "w+b") as f:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+                yield path, f
+        finally:
+            path.unlink(missing_ok=True)
+
+    def sweep_staging(self) -> list[Path]:
+        """Remove staged copies left by killed imports; return what was removed.
+
+        A copy is stale when no process holds its flock and it is older than
+        :data:`STAGING_GRACE_S` (which covers the instant between an import creating its copy
+        and locking it). Only regular files named ``raw-*`` are touched (never a symlink,
+        never another writer's file); opening one never blocks.
+        """
+        try:
+            names = [n for n in os.listdir(self.staging_dir) if n.startswith(STAGED_PREFIX)]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        removed = []
+        cutoff = time.time() - STAGING_GRACE_S
+        for name in names:
+            path = self.staging_dir / name
+            try:
+                st = os.lstat(path)
+                if not stat.S_ISREG(st.st_mode) or st.st_mtime > cutoff:
+                    continue
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # a live import holds it
+            else:
+                path.unlink(missing_ok=True)  # still locked by us: no import can be using it
+                removed.append(path)
+            finally:
+                os.close(fd)
+        return removed
 
     # ------------------------------------------------------------------ import
 
@@ -270,42 +430,27 @@ class RawZone:
             A different file already has this name, or the parent cannot be derived.
         """
         src = Path(path)
-        staged = self._new_staging_path(src.name)
-        try:
-            with open(src, "rb") as fin, open(staged, "xb") as fout:
-                shutil.copyfileobj(fin, fout, CHUNK_BYTES)
-                fout.flush()
-                os.fsync(fout.fileno())
-        except BaseException:
-            staged.unlink(missing_ok=True)
-            raise
-        return self.import_staged(staged, name=src.name, symbol=symbol, source=src)
+        _checked(validate_file_name, src.name, src, "file name")
+        self.sweep_staging()
+        with _open_regular(src) as (fin, size), self._staging_file(src.name) as (staged, fout):
+            _copy_exactly(fin, fout, size, src)
+            return self.import_staged(staged, name=src.name, symbol=symbol, source=src)
 
     def import_bytes(self, data: bytes, name: str, *, symbol: str | None = None) -> RawFile:
         """Import an in-memory DBN file as ``name`` (same rules as :meth:`import_file`)."""
-        staged = self._new_staging_path(name)
-        try:
-            with open(staged, "xb") as fout:
-                fout.write(data)
-                fout.flush()
-                os.fsync(fout.fileno())
-        except BaseException:
-            staged.unlink(missing_ok=True)
-            raise
-        return self.import_staged(staged, name=name, symbol=symbol)
+        with self._staging_file(name) as (staged, fout):
+            fout.write(data)
+            fout.flush()
+            os.fsync(fout.fileno())
+            return self.import_staged(staged, name=name, symbol=symbol)
 
     def import_stream(self, stream: BinaryIO, name: str, *, symbol: str | None = None) -> RawFile:
         """Import a DBN file read from a binary stream as ``name`` (constant memory)."""
-        staged = self._new_staging_path(name)
-        try:
-            with open(staged, "xb") as fout:
-                shutil.copyfileobj(stream, fout, CHUNK_BYTES)
-                fout.flush()
-                os.fsync(fout.fileno())
-        except BaseException:
-            staged.unlink(missing_ok=True)
-            raise
-        return self.import_staged(staged, name=name, symbol=symbol)
+        with self._staging_file(name) as (staged, fout):
+            shutil.copyfileobj(stream, fout, CHUNK_BYTES)
+            fout.flush()
+            os.fsync(fout.fileno())
+            return self.import_staged(staged, name=name, symbol=symbol)
 
     def import_staged(
         self,
@@ -336,28 +481,31 @@ class RawZone:
             # not ours to consume: leave the caller's file alone
             raise RawZoneError(f"{staged}: import_staged takes files inside {self.staging_dir}")
         try:
-            if not name or "/" in name or name.startswith((".", "_")):
-                raise RawZoneError(f"invalid raw file name {name!r}")
             shown = source if source is not None else staged
+            _checked(validate_file_name, name, shown, "file name")  # before the full validation pass
             try:
                 info, count = validate_file(staged)
             except DbnFormatError as exc:
                 raise DbnFormatError(shown, exc.problem) from exc
-            parent = self._parent(symbol, info)
-            entry = _entry(self.relpath_for(info, parent, name), staged, info, parent, count)
+            try:
+                parent = self._parent(symbol, info)
+            except RawZoneError as exc:
+                raise RawZoneError(f"{shown}: {exc}") from None
+            entry = _entry(self.relpath_for(info, parent, name, shown), staged, info, parent, count)
             return self._place(staged, entry, shown)
         finally:
             staged.unlink(missing_ok=True)
 
     def _parent(self, symbol: str | None, info: DbnInfo) -> str:
         if symbol is not None:
-            sym = symbol.strip().upper()
-            if not _SYMBOL_OK.match(sym):
-                raise RawZoneError(f"symbol={symbol!r}: expected a parent root like 'ES'")
+            sym = symbol.strip(" ").upper()
+            if not _SYMBOL_OK.fullmatch(sym):
+                raise RawZoneError(f"--symbol {symbol!r}: expected a parent root like ES")
             return sym
         return parent_symbol(info.symbols)
 
     def _place(self, staged: Path, entry: RawFile, shown: Path) -> RawFile:
+        ensure_layout(Lake(self.lake))  # importing is what makes a folder a lake
         dest = entry.abspath(self.lake)
         existing = self._existing(dest, entry, shown)
         if existing is not None:
@@ -404,20 +552,56 @@ class RawZone:
         return self.catalog_dir / f"{sha256}.json"
 
     def _entry_by_sha(self, sha256: str) -> RawFile | None:
-        p = self._entry_path(sha256)
-        if not p.exists():
+        """The entry named ``sha256``; None when absent or unreadable (an import then rewrites it)."""
+        try:
+            return _parse_entry(self._entry_path(sha256))
+        except (OSError, ValueError):
             return None
-        return RawFile.from_json(p.read_text())
 
     def _write_entry(self, entry: RawFile) -> None:
         self.catalog_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self._new_staging_path(f"{entry.sha256}.json")
-        with open(tmp, "w") as f:
-            f.write(entry.to_json())
+        with self._staging_file(f"{entry.sha256}.json") as (tmp, f):
+            f.write(entry.to_json().encode())
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, self._entry_path(entry.sha256))
+            os.replace(tmp, self._entry_path(entry.sha256))
         _fsync_dir(self.catalog_dir)
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop this process's catalogue index (the next listing reads the directory again)."""
+        _CATALOG_INDEX.pop(str(self.catalog_dir.resolve()), None)
+
+    def refresh(self) -> None:
+        """Forget every entry parsed by this process too (``verify`` re-reads what is on disk)."""
+        self._forget()
+        _CATALOG_CACHE.pop(str(self.catalog_dir.resolve()), None)
+
+    def entry(self, path: str) -> RawFile | None:
+        """The catalogue entry of the lake-relative ``path``, None when it has none."""
+        return self._index().by_path.get(path)
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Catalogue entries that were skipped: (lake-relative path of the entry, what is wrong), sorted.
+
+        ``rst verify`` reports them; ``rst status`` can show them. Stages never see a
+        skipped entry, so its raw file is unused until the entry is repaired (importing the
+        same file again rewrites it) or the file is retired.
+        """
+        return list(self._index().problems)
+
+    def rewrite_paths(self, old: str, new: str) -> int:
+        """Replace ``old`` by ``new`` in every entry's path (a layout migration); returns how many changed."""
+        changed = 0
+        for entry in self.files():
+            if old in entry.path:
+                self._write_entry(replace(entry, path=entry.path.replace(old, new)))
+                changed += 1
+        if changed:
+            cache_key = str(self.catalog_dir.resolve())
+            _CATALOG_CACHE.pop(cache_key, None)
+            _CATALOG_INDEX.pop(cache_key, None)
+        return changed
 
     def files(
         self,
@@ -431,7 +615,7 @@ class RawZone:
         the listing itself is reused while the catalogue directory's mtime is unchanged
         (and old enough that a same-tick addition cannot hide behind it).
         """
-        index = self._index()
+        index = self._index()  # entries that do not parse are left out: see problems()
         key = (dataset, schema, symbol)
         if key not in index.filtered:
             index.filtered[key] = [
@@ -447,7 +631,7 @@ class RawZone:
         try:
             mtime = self.catalog_dir.stat().st_mtime_ns
         except FileNotFoundError:
-            return _CatalogIndex(0, [], {})
+            return _CatalogIndex(0, [], {}, {}, [])
         cache_key = str(self.catalog_dir.resolve())
         cached = _CATALOG_INDEX.get(cache_key)
         if cached is not None and cached.mtime_ns == mtime and time.time_ns() - mtime > _RACY_NS:
@@ -456,11 +640,93 @@ class RawZone:
         names = {n for n in os.listdir(self.catalog_dir) if n.endswith(".json")}
         for gone in parsed.keys() - names:
             del parsed[gone]
-        for name in names - parsed.keys():
-            parsed[name] = RawFile.from_json((self.catalog_dir / name).read_text())
-        index = _CatalogIndex(mtime, sorted(parsed.values(), key=lambda e: e.path), {})
+        problems: dict[str, str] = {}
+        for name in sorted(names - parsed.keys()):  # a bad entry is re-read at each listing: it may be repaired
+            try:
+                parsed[name] = _parse_entry(self.catalog_dir / name)
+            except (OSError, ValueError) as exc:
+                problems[name] = f"unreadable catalogue entry: {exc}; its raw file is not used"
+        by_path: dict[str, RawFile] = {}
+        for name, e in sorted(parsed.items()):
+            if e.path in by_path:
+                problems[name] = f"a second catalogue entry for {e.path}; neither is used"
+                problems[f"{by_path[e.path].sha256}.json"] = problems[name]
+            by_path[e.path] = e
+        for name in problems:
+            entry = parsed.get(name)
+            if entry is not None:
+                by_path.pop(entry.path, None)
+        rel = self.catalog_dir.relative_to(self.lake).as_posix()
+        index = _CatalogIndex(
+            mtime,
+            sorted(by_path.values(), key=lambda e: e.path),
+            {},
+            by_path,
+            [(f"{rel}/{name}", what) for name, what in sorted(problems.items())],
+        )
         _CATALOG_INDEX[cache_key] = index
         return index
+
+    def uncatalogued(self) -> list[str]:
+        """Lake-relative paths of what lies in the raw zone without a catalogue entry, sorted.
+
+        Files a person dropped or kept after deleting their entry, a retirement interrupted
+        between its two moves, symlinks, FIFOs: no stage reads any of them. Symlinks are
+        listed, never followed.
+        """
+        root = self.raw_root / f"source={SOURCE}"
+        known = self._index().by_path
+        found = []
+        for directory, dirs, names in os.walk(root):  # does not descend into symlinked directories
+            here = Path(directory)
+            links = [d for d in dirs if (here / d).is_symlink()]
+            for name in [*names, *links]:
+                rel = (here / name).relative_to(self.lake).as_posix()
+                if rel not in known:
+                    found.append(rel)
+        return sorted(found)
+
+    def retire(self, path: str, reason: str = "") -> Retired:
+        """Move the raw file at lake-relative ``path`` and its catalogue entry into ``_rejected/``.
+
+        Either may be missing already (an entry whose file is gone, a file whose entry was
+        deleted or whose retirement was interrupted). The entry moves first: from then on no
+        stage reads the file; the file follows into
+        ``_rejected/<UTC time>-<sha12>/<path>``, next to ``retired.json`` (path, reason,
+        time, the entry) and the entry itself. Every step is a rename within the lake.
+
+        Raises
+        ------
+        RawZoneError
+            ``path`` is neither catalogued nor present under ``raw/``.
+        """
+        if not _safe_raw_path(path):
+            raise RawZoneError(f"{path}: not a raw-zone path (expected raw/source=…/<file>)")
+        lake = Lake(self.lake)
+        entry = self._index().by_path.get(path)
+        source = lake.guard(self.lake / path)  # a symlinked directory on the way cannot move a file from outside
+        present = os.path.lexists(source)
+        if entry is None and not present:
+            raise RawZoneError(f"{path}: no such raw file and no catalogue entry for it in {self.lake}")
+        sha = entry.sha256 if entry else _sha_or_zero(source)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        dest = lake.guard(lake.internal(REJECTED) / f"{stamp}-{sha[:12]}")
+        dest.mkdir(parents=True)
+        record = {"path": path, "reason": reason, "retired_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                  "catalogue_sha256": entry.sha256 if entry else None, "entry": json.loads(entry.to_json()) if entry else None,
+                  "file_present": present}  # fmt: skip
+        _write_synced(dest / "retired.json", (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
+        if entry is not None:
+            os.rename(self._entry_path(entry.sha256), dest / f"{entry.sha256}.json")
+            _fsync_dir(self.catalog_dir)
+            self._forget()
+        if present:
+            target = lake.guard(dest / path)
+            target.parent.mkdir(parents=True)
+            os.rename(source, target)
+            _fsync_dir(source.parent)
+        _fsync_dir(dest)
+        return Retired(path, entry, dest, present)
 
     def rescan(self) -> list[RawFile]:
         """Catalogue files found under ``raw/source=databento/`` that have no entry.
@@ -483,13 +749,13 @@ class RawZone:
         root = self.raw_root / f"source={SOURCE}"
         if not root.exists():
             return []
-        for p in sorted(root.glob("dataset=*/schema=*/symbol=*/*")):
+        for p in sorted(root.glob(f"dataset=*/schema=*/{PARENT_KEY}=*/*")):
             if not p.is_file():
                 continue
             rel = p.relative_to(self.lake).as_posix()
             if rel in known:
                 continue
-            parent = p.parent.name.removeprefix("symbol=")
+            parent = p.parent.name.removeprefix(f"{PARENT_KEY}=")
             info, count = validate_file(p)
             expected = self.relpath_for(info, parent, p.name)
             if expected != rel:
@@ -518,6 +784,104 @@ class RawZone:
     ) -> list[tuple[int, int]]:
         """Parts of [start_ns, end_ns) not covered by any file: the windows left to download."""
         return subtract_intervals((start_ns, end_ns), self.coverage(dataset, schema, symbol))
+
+
+@dataclass(frozen=True)
+class Retired:
+    """What :meth:`RawZone.retire` did: the file's path, its entry (if any), where both went."""
+
+    path: str
+    entry: RawFile | None
+    destination: Path
+    moved_file: bool
+
+
+def _sha_or_zero(path: Path) -> str:
+    """SHA256 of a regular file, else 64 zeros (a symlink or FIFO is never opened)."""
+    try:
+        if stat.S_ISREG(os.lstat(path).st_mode):
+            return sha256_file(path)
+    except OSError:
+        pass
+    return "0" * 64
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _parse_entry(path: Path) -> RawFile:
+    """Read and check the catalogue entry at ``path``, whose name must be ``<its sha256>.json``."""
+    with open(path, "rb") as f:
+        data = f.read(_MAX_ENTRY_BYTES + 1)
+    if len(data) > _MAX_ENTRY_BYTES:
+        raise ValueError(f"larger than {_MAX_ENTRY_BYTES} bytes")
+    entry = RawFile.from_json(data.decode("utf-8"))  # strict: json.loads would guess UTF-16/32 from bytes
+    if path.name != f"{entry.sha256}.json":
+        raise ValueError(f"named {path.name} but records sha256 {entry.sha256[:12]}…")
+    return entry
+
+
+_MAX_ENTRY_BYTES = 1 << 20
+"""A catalogue entry is a few hundred bytes; a bigger one is refused unread (memory stays bounded)."""
+
+
+@contextmanager
+def _open_regular(path: Path) -> Iterator[tuple[BinaryIO, int]]:
+    """``path`` opened for reading with its size, refused unless it is a regular file.
+
+    ``stat`` (not ``open``) decides first, so a device is never opened; the open is
+    non-blocking (a FIFO swapped in meanwhile cannot hang it) and ``fstat`` checks that the
+    opened file is the one that was examined.
+    """
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise RawZoneError(f"{path}: cannot import: {exc.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise RawZoneError(f"{path}: not a regular file ({_file_kind(st.st_mode)}); only DBN files can be imported")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise RawZoneError(f"{path}: cannot import: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        now = os.fstat(fd)
+        if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino) or not stat.S_ISREG(now.st_mode):
+            raise RawZoneError(f"{path}: replaced while being opened; import it again")
+        yield f, now.st_size
+
+
+def _copy_exactly(fin: BinaryIO, fout: BinaryIO, size: int, shown: Path) -> None:
+    """Copy exactly ``size`` bytes in chunks, fsynced; refuse a source that is shorter or longer."""
+    left = size
+    while left:
+        chunk = fin.read(min(CHUNK_BYTES, left))
+        if not chunk:
+            raise RawZoneError(f"{shown}: shrank while being imported ({size - left} of {size} bytes); import it again")
+        fout.write(chunk)
+        left -= len(chunk)
+    if fin.read(1):
+        raise RawZoneError(f"{shown}: grew while being imported (more than the {size} bytes it had); import it again")
+    fout.flush()
+    os.fsync(fout.fileno())
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))  # fmt: skip
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def _checked(validator: Callable[[str, str], str], value: object, where: Path | str, what: str) -> str:
+    """``validator(value)``, its refusal re-raised as a one-line :class:`RawZoneError` naming ``where``."""
+    try:
+        return validator(value, what)  # type: ignore[arg-type]  # a non-str is refused by the validator
+    except UsageError as exc:
+        raise RawZoneError(f"{where}: {exc}") from None
 
 
 def _fsync_dir(path: Path) -> None:

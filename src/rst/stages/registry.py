@@ -12,6 +12,7 @@ import importlib
 from collections.abc import Callable, Sequence
 
 from rst.framework.lake import Lake, Layer
+from rst.framework.listing import is_symbol
 from rst.framework.runner import Task
 from rst.framework.stage import Stage
 
@@ -48,10 +49,8 @@ def known_symbols(lake: Lake) -> list[str]:
     from rst.sources.raw_zone import RawZone
 
     symbols = {f.parent for f in RawZone(lake.root).files()}
-    bronze = lake.layer_dir(Layer.BRONZE)
-    if bronze.is_dir():
-        symbols.update(p.name.removeprefix("symbol=") for p in bronze.glob("symbol=*"))
-    return sorted(symbols)
+    symbols.update(lake.parents_in(Layer.BRONZE))
+    return sorted(s for s in symbols if is_symbol(s))  # a stray such as parent=ES.bak is no parent
 
 
 def plan(

@@ -107,6 +107,8 @@ class Fault:
     body: dict[str, Any] | None = None
     delay_s: float = 0.0
     """With ``status=200``: answer normally but only after ``delay_s`` seconds (a slow gateway)."""
+    echo_auth: bool = False
+    """The error body quotes the request's key and ``Authorization`` header (a careless gateway)."""
 
     def matches(self, req: Recorded) -> bool:
         return (
@@ -125,6 +127,8 @@ class MockDatabento:
     available_end_ns: int
     schema_ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     cost_per_day_usd: float = 0.5
+    cost_json: str | None = None
+    """When set, ``metadata.get_cost`` answers 200 with this JSON text verbatim (``NaN``, ``-1``, ``"free"``)."""
     requests: list[Recorded] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     port: int = 0
@@ -216,6 +220,10 @@ def _handler(state: MockDatabento) -> type[BaseHTTPRequestHandler]:
             if fault is not None and not fault.drop and fault.status != 200:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
                 body = fault.body or {"detail": f"Injected {fault.status} for {endpoint}."}
+                if fault.echo_auth:
+                    header = self.headers.get("Authorization", "")
+                    body = {"detail": f"Request by key {state.key} rejected (Authorization: {header}); "
+                                      f"headers were {dict(self.headers)}"}
                 self._json(fault.status, body, headers)
                 return
             routes = {
@@ -281,6 +289,14 @@ def _handler(state: MockDatabento) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def _get_cost(self, params: dict[str, str], fault: Fault | None) -> None:
+            if state.cost_json is not None:
+                data = state.cost_json.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             window = self._check_range(params)
             if window is not None:
                 n = len(days_in(*window)) * max(1, len(self._symbols(params)))

@@ -49,7 +49,7 @@ def test_second_download_asks_only_for_the_new_window(
     # filed under the lake parent, requested as the Databento parent symbol
     entries = raw_zone.files("GLBX.MDP3", "ohlcv-1d", "ES")
     assert [e.path for e in entries] == [
-        "raw/source=databento/dataset=GLBX.MDP3/schema=ohlcv-1d/symbol=ES/"
+        "raw/source=databento/dataset=GLBX.MDP3/schema=ohlcv-1d/parent=ES/"
         f"GLBX.MDP3-ohlcv-1d-ES.FUT-{span}.dbn.zst"
         for span in ("20240101-20240201", "20240201-20240301")
     ]

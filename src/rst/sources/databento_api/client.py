@@ -31,6 +31,8 @@ import requests
 from databento.common.error import BentoClientError, BentoError, BentoHttpError, BentoServerError
 
 from rst.errors import DownloadError, Terminal, TransientDownloadError
+from rst.redaction import redact, scrub_exception
+from rst.sources.databento_api.cost import validate_price, validate_size
 from rst.sources.databento_api.key import ApiKey, ApiKeyError, missing_key_error
 from rst.sources.databento_api.plan import Chunk, iso_ns
 from rst.sources.databento_api.retry import RetryPolicy, call_with_retry
@@ -185,12 +187,15 @@ class DatabentoClient:
         call_with_retry(attempt, self.retry, f"download {chunk.describe()}")
 
     def get_cost(self, chunk: Chunk) -> float:
-        """Cost in USD of streaming ``chunk`` (``metadata.get_cost``)."""
-        return float(self._metadata(f"cost of {chunk.describe()}", self._hist.metadata.get_cost, chunk))
+        """Cost in USD of streaming ``chunk`` (``metadata.get_cost``); a price that is not a finite,
+        non-negative number raises :class:`~rst.sources.databento_api.cost.InvalidPrice`."""
+        what = f"cost of {chunk.describe()}"
+        return validate_price(self._metadata(what, self._hist.metadata.get_cost, chunk), what)
 
     def get_billable_size(self, chunk: Chunk) -> int:
         """Billable uncompressed size in bytes of ``chunk`` (``metadata.get_billable_size``)."""
-        return int(self._metadata(f"size of {chunk.describe()}", self._hist.metadata.get_billable_size, chunk))
+        what = f"size of {chunk.describe()}"
+        return validate_size(self._metadata(what, self._hist.metadata.get_billable_size, chunk), what)
 
     def _metadata(self, what: str, call: Callable[..., Any], chunk: Chunk) -> Any:
         """A metadata call about ``chunk``'s request, retried."""
@@ -212,18 +217,26 @@ class DatabentoClient:
         return call_with_retry(lambda: self._call(what, fn, chunk), self.retry, what)
 
     def _call(self, what: str, fn: Callable[[], T], chunk: Chunk | None = None) -> T:
-        """``fn()`` with every client/network exception translated (and the key scrubbed)."""
+        """``fn()`` with every client/network exception translated (and the key scrubbed from the
+        translation and, in place, from the chained cause: message, HTTP body, JSON body)."""
         try:
             return fn()
-        except BentoHttpError as exc:
-            raise self._translate_http(what, exc, chunk) from exc
-        except requests.Timeout as exc:
-            raise HttpTransientError(self._key.redact(f"{what}: timed out ({type(exc).__name__})")) from exc
-        except requests.ConnectionError as exc:
-            raise HttpTransientError(self._key.redact(f"{what}: connection failed ({exc})")) from exc
-        except BentoError as exc:
-            # The client wraps a stream cut short as BentoError("Error streaming response: ...").
-            raise HttpTransientError(self._key.redact(f"{what}: {exc}")) from exc
+        except (BentoError, requests.RequestException) as exc:
+            scrub_exception(exc)
+            raise self._translate(what, exc, chunk) from exc
+
+    def _translate(self, what: str, exc: BentoError | requests.RequestException, chunk: Chunk | None) -> DownloadError:
+        """The rst error for a client or network exception (its text already scrubbed)."""
+        if isinstance(exc, BentoHttpError):
+            return self._translate_http(what, exc, chunk)
+        if isinstance(exc, requests.Timeout):
+            return HttpTransientError(redact(f"{what}: timed out ({type(exc).__name__})"))
+        if isinstance(exc, requests.JSONDecodeError):
+            return DownloadError(redact(f"{what}: the gateway's answer is not JSON ({exc})"))
+        if isinstance(exc, requests.RequestException):
+            return HttpTransientError(redact(f"{what}: connection failed ({exc})"))
+        # The client wraps a stream cut short as BentoError("Error streaming response: ...").
+        return HttpTransientError(redact(f"{what}: {exc}"))
 
     def _translate_http(self, what: str, exc: BentoHttpError, chunk: Chunk | None) -> DownloadError:
         status = exc.http_status
@@ -233,15 +246,15 @@ class DatabentoClient:
         text = f"{label}: {message}" if message else label
         if isinstance(exc, BentoServerError) or status in (408, 429):
             retry_after = _retry_after(exc.headers) if status == 429 else None
-            return HttpTransientError(self._key.redact(f"{what}: {text}"), status, retry_after)
+            return HttpTransientError(redact(f"{what}: {text}"), status, retry_after)
         if status in (401, 403):
             problem = "was rejected" if status == 401 else "lacks permission for this request"
             err = missing_key_error(f"{problem} ({text})")
-            return ApiKeyError(self._key.redact(str(err)))
+            return ApiKeyError(redact(str(err)))
         assert isinstance(exc, BentoClientError)
         hint = self._hint_422(case, payload, chunk) if status == 422 else ""
         msg = f"{what}: Databento refused the request ({text})"
-        return RequestRefused(self._key.redact(f"{msg}; {hint}" if hint else msg), status, case)
+        return RequestRefused(redact(f"{msg}; {hint}" if hint else msg), status, case)
 
     def _hint_422(self, case: str | None, payload: Mapping[str, Any], chunk: Chunk | None) -> str:
         """What to change, naming the available range (payload first, else ``get_dataset_range``)."""

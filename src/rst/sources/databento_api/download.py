@@ -26,7 +26,9 @@ from pathlib import Path
 
 from rst.errors import DbnFormatError, DownloadError, RawZoneError, RstError, Terminal
 from rst.framework.lake import Lake
+from rst.sources.databento_api.calendars import planner_calendars
 from rst.sources.databento_api.client import DatabentoClient
+from rst.sources.databento_api.cost import validate_cost_cap
 from rst.sources.databento_api.key import ApiKeyError
 from rst.sources.databento_api.lock import DownloadLock
 from rst.sources.databento_api.plan import (
@@ -142,7 +144,7 @@ class DownloadReport:
     def summary(self) -> str:
         """One line: ``3 planned, 2 downloaded, 1 failed`` (or ``nothing to download``)."""
         if not self.chunks:
-            return "nothing to download: the raw zone already covers the window"
+            return "nothing to download: the raw zone already covers the window (closed days are not requested)"
         if not self.downloaded:
             return f"{len(self.chunks)} request(s) planned, nothing downloaded"
         done = sum(1 for o in self.outcomes if o.ok)
@@ -258,7 +260,10 @@ def download_missing(
 
 
 def plan(raw_zone: RawZone, request: DownloadRequest) -> list[Chunk]:
-    """The chunks :func:`download_missing` would request for ``request`` given current coverage."""
+    """The chunks :func:`download_missing` would request for ``request`` given current coverage.
+
+    Days the parent's calendar says are closed throughout are not requested (:func:`planner_calendars`).
+    """
     return plan_chunks(
         raw_zone,
         request.dataset,
@@ -268,6 +273,7 @@ def plan(raw_zone: RawZone, request: DownloadRequest) -> list[Chunk]:
         request.end_ns,
         granularity=request.granularity,
         stype_in=request.stype_in,
+        calendars=planner_calendars(Lake(raw_zone.lake), request.dataset, request.symbols),
     )
 
 
@@ -278,7 +284,13 @@ def run_plan(
     estimate_only: bool = False,
     max_cost_usd: float | None = None,
 ) -> DownloadReport:
-    """Price (if asked) and fetch ``report.chunks``; call under :class:`DownloadLock`."""
+    """Price (if asked) and fetch ``report.chunks``; call under :class:`DownloadLock`.
+
+    ``max_cost_usd`` must be finite and non-negative (:func:`validate_cost_cap`); every price
+    the gateway returns is checked too (:class:`InvalidPrice` refuses the plan).
+    """
+    if max_cost_usd is not None:
+        max_cost_usd = validate_cost_cap(max_cost_usd, "max_cost_usd")
     if not report.chunks:
         return report
     if estimate_only or max_cost_usd is not None:

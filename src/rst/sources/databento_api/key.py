@@ -7,23 +7,23 @@ directory unless a path is given; the file is gitignored and never committed).
 The key is held in an :class:`ApiKey`, whose ``str()`` and ``repr()`` are
 redacted, so it cannot reach a log line, an exception message or a rich render
 by accident; only :meth:`ApiKey.reveal` returns the secret, and only the client
-module calls it. :func:`redact` scrubs the key (and its HTTP Basic form) from
-any text that crosses the library boundary, as a second line of defence.
+module calls it. Every key registers itself with :mod:`rst.redaction`, which scrubs
+it (and its HTTP Basic form) from error lines, tracebacks, log records and HTTP
+bodies before anything is printed or logged, as a second line of defence.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
 from rst.errors import DownloadError, Terminal
+from rst.redaction import REDACTED, redact, register_secret
 
 ENV_VAR: Final = "DATABENTO_API_KEY"
 DEFAULT_ENV_FILE: Final = Path("config") / "databento.env"
-REDACTED: Final = "<redacted>"
 
 _HOW_TO: Final = (
     f"set {ENV_VAR} in the environment or put '{ENV_VAR}=db-...' in {DEFAULT_ENV_FILE} "
@@ -51,6 +51,7 @@ class ApiKey:
             raise missing_key_error(f"from {source} is empty")
         self._secret = secret
         self.source = source
+        register_secret(secret)
 
     def reveal(self) -> str:
         """The secret itself; pass it to the Databento client and nowhere else."""
@@ -72,9 +73,9 @@ class ApiKey:
         return hash(self._secret)
 
     def redact(self, text: str) -> str:
-        """``text`` with the key (raw or in its HTTP Basic base64 form) replaced by ``<redacted>``."""
-        basic = base64.b64encode(f"{self._secret}:".encode()).decode()
-        return text.replace(self._secret, REDACTED).replace(basic, REDACTED)
+        """``text`` with the key (raw or in its HTTP Basic base64 form) replaced by ``<redacted>``
+        (:func:`rst.redaction.redact`, which knows every registered key)."""
+        return redact(text)
 
 
 def _read_env_file(path: Path) -> str | None:

@@ -25,7 +25,7 @@ class DownloadLock(FileLock):
     """Exclusive, non-blocking lock for Databento downloads into ``lake``; records the holder's pid."""
 
     def __init__(self, lake: Lake) -> None:
-        super().__init__(lake.internal("locks") / LOCK_NAME, timeout=0)
+        super().__init__(lake.internal("locks") / LOCK_NAME, timeout=0, lake=lake)
 
     def busy_error(self) -> RstError:
         return DownloadLocked(

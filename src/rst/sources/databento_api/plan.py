@@ -4,7 +4,11 @@ A plan is a list of :class:`Chunk`, one ``timeseries.get_range`` request each.
 Only windows the raw zone does not already cover are planned, and each is split
 at calendar boundaries (UTC) by a :class:`Granularity` -- months for intraday
 schemas, years for daily bars and definitions by default -- so a failed chunk
-costs one month or year, and a file's name says what it holds.
+costs one month or year, and a file's name says what it holds. Given the parents'
+trading calendars, a piece of a market-data schema (trades, books, bars) whose UTC days
+hold no session of its parent's calendar (a Saturday, Good Friday; see :func:`drop_closed`)
+is not requested. Reference schemas (definitions, statistics, status, imbalance) are
+always requested: a venue may publish them while the market is closed.
 
 All times are integer nanoseconds since the UNIX epoch, UTC; windows are
 ``[start, end)``: start inclusive, end exclusive.
@@ -12,13 +16,20 @@ All times are integer nanoseconds since the UNIX epoch, UTC; windows are
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rst.errors import UsageError
+from rst.validation import validate_dataset, validate_parent_key, validate_schema
+
+if TYPE_CHECKING:
+    from rst.calendars import TradingCalendar
+
+log = logging.getLogger(__name__)
 
 NS_PER_S = 1_000_000_000
 NS_PER_DAY = 86_400 * NS_PER_S
@@ -67,7 +78,9 @@ class Chunk:
     """One planned request: ``dataset``/``schema``/``symbol`` over ``[start_ns, end_ns)`` (UTC ns).
 
     ``symbol`` is the lake's parent name (``ES``); :attr:`request_symbol` is what
-    Databento is asked for (``ES.FUT`` under ``stype_in="parent"``).
+    Databento is asked for (``ES.FUT`` under ``stype_in="parent"``). Dataset, schema and
+    symbol come from config or the command line and end up in a raw file's name and path:
+    they are validated whole on construction (:class:`UsageError` otherwise).
     """
 
     dataset: str
@@ -76,6 +89,11 @@ class Chunk:
     start_ns: int
     end_ns: int
     stype_in: str = DEFAULT_STYPE_IN
+
+    def __post_init__(self) -> None:
+        validate_dataset(self.dataset, "dataset")
+        validate_schema(self.schema, "schema")
+        validate_parent_key(self.symbol, "parent")
 
     @property
     def request_symbol(self) -> str:
@@ -164,6 +182,34 @@ def split_window(start_ns: int, end_ns: int, granularity: Granularity) -> list[t
     return pieces
 
 
+REFERENCE_SCHEMAS = frozenset({"definition", "statistics", "status", "imbalance"})
+"""Schemas a venue may publish outside trading hours: never skipped for a closed day."""
+
+
+def drop_closed(pieces: list[tuple[int, int]], calendar: TradingCalendar) -> list[tuple[int, int]]:
+    """The ``pieces`` whose UTC days (each piece widened to whole days) overlap a session of ``calendar``.
+
+    A piece is dropped only when the calendar says the market is closed on every one of its
+    UTC days (weekend Saturdays, full-day closures such as Good Friday): CME Globex trades
+    part of most holidays' UTC day (it reopens at 17:00 Chicago), so those stay requested.
+    Widening to whole days keeps what the venue publishes outside trading hours on a trading
+    day (definitions and statistics at Sunday's start-up, before the open).
+    """
+    if not pieces:
+        return pieces
+    import numpy as np  # here, not at the top: `--help` of every command imports this module
+
+    bounds = np.asarray(pieces, dtype=np.int64)
+    first_day = bounds[:, 0] - bounds[:, 0] % NS_PER_DAY
+    day_after = -(-bounds[:, 1] // NS_PER_DAY) * NS_PER_DAY
+    keep = calendar.has_session(first_day, day_after)
+    closed = [p for p, k in zip(pieces, keep, strict=True) if not k]
+    if closed:
+        log.info("not requesting %d closed window(s) (%s has no session), first [%s, %s)",
+                 len(closed), calendar.name, iso_ns(closed[0][0]), iso_ns(closed[0][1]))  # fmt: skip
+    return [p for p, k in zip(pieces, keep, strict=True) if k]
+
+
 def plan_chunks(
     coverage: CoverageSource,
     dataset: str,
@@ -174,11 +220,14 @@ def plan_chunks(
     *,
     granularity: Granularity | None = None,
     stype_in: str = DEFAULT_STYPE_IN,
+    calendars: Mapping[str, TradingCalendar] | None = None,
 ) -> list[Chunk]:
     """The requests needed to cover ``[start_ns, end_ns)`` for every schema x symbol.
 
     Only windows ``coverage.uncovered`` reports are planned; each is split by
-    ``granularity`` (default: :func:`default_granularity` of the schema). The
+    ``granularity`` (default: :func:`default_granularity` of the schema), and a piece
+    the symbol's calendar in ``calendars`` says is closed throughout is dropped
+    (:func:`drop_closed`; a symbol without a calendar keeps every piece). The
     result is sorted by schema, symbol, then time.
     """
     if start_ns >= end_ns:
@@ -189,8 +238,14 @@ def plan_chunks(
     for schema in schemas:
         grain = granularity or default_granularity(schema)
         for symbol in symbols:
-            for gap_start, gap_end in coverage.uncovered(dataset, schema, symbol, start_ns, end_ns):
-                for lo, hi in split_window(max(gap_start, start_ns), min(gap_end, end_ns), grain):
-                    chunks.append(Chunk(dataset, schema, symbol, lo, hi, stype_in))
+            pieces = [
+                piece
+                for gap_start, gap_end in coverage.uncovered(dataset, schema, symbol, start_ns, end_ns)
+                for piece in split_window(max(gap_start, start_ns), min(gap_end, end_ns), grain)
+            ]
+            calendar = (calendars or {}).get(symbol)
+            if calendar is not None and schema not in REFERENCE_SCHEMAS:
+                pieces = drop_closed(pieces, calendar)
+            chunks.extend(Chunk(dataset, schema, symbol, lo, hi, stype_in) for lo, hi in pieces)
     return chunks
 

@@ -5,7 +5,7 @@ dependency (no YAML parser needed), comments are allowed, and dates are a
 native TOML type, so ``start = 2018-01-01`` needs no string parsing::
 
     # config/update.toml -- what `rst update` keeps complete, up to the dataset's available end
-    max_cost_usd = 25.0            # optional: refuse a night whose plan costs more
+    max_cost_usd = 25.0            # optional: refuse a night whose plan costs more (finite, >= 0)
 
     [[target]]
     dataset = "GLBX.MDP3"
@@ -29,6 +29,7 @@ from typing import Any
 from databento_dbn import Schema, SType
 
 from rst.errors import ConfigError, UsageError
+from rst.sources.databento_api.cost import validate_cost_cap
 from rst.sources.databento_api.plan import DEFAULT_STYPE_IN, Granularity, to_ns
 from rst.validation import validate_symbol
 
@@ -85,10 +86,15 @@ def parse_update_config(doc: dict[str, Any], path: Path | str = "<config>") -> U
     if not isinstance(raw_targets, list) or not raw_targets:
         raise ConfigError(p, "no [[target]] tables: add at least one with dataset, schemas, parents, start")
     max_cost = doc.get("max_cost_usd")
-    if max_cost is not None and (not isinstance(max_cost, int | float) or max_cost < 0):
-        raise ConfigError(p, f"max_cost_usd must be a non-negative number, got {max_cost!r}")
+    if max_cost is not None:
+        if isinstance(max_cost, str):  # TOML has numbers (nan and inf included); a string is a mistake
+            raise ConfigError(p, f"max_cost_usd must be a number in USD, got the string {max_cost!r}")
+        try:
+            max_cost = validate_cost_cap(max_cost, "max_cost_usd")
+        except UsageError as exc:
+            raise ConfigError(p, str(exc)) from None
     targets = tuple(_parse_target(t, p, i) for i, t in enumerate(raw_targets, start=1))
-    return UpdateConfig(targets, None if max_cost is None else float(max_cost), p)
+    return UpdateConfig(targets, max_cost, p)
 
 
 def _parse_target(t: Any, p: Path, i: int) -> UpdateTarget:

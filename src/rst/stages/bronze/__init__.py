@@ -10,6 +10,7 @@ from rst.stages.bronze.base import BronzeStage
 from rst.stages.bronze.book import Mbp1Stage, Mbp10Stage, TbboStage
 from rst.stages.bronze.config import stage_params
 from rst.stages.bronze.definitions import DefinitionStage
+from rst.stages.bronze.mbo import MboStage
 from rst.stages.bronze.statistics import StatisticsStage
 from rst.stages.bronze.status import StatusStage
 from rst.stages.bronze.trades import TradesStage
@@ -19,7 +20,7 @@ BRONZE_STAGES: dict[str, type[BronzeStage]] = {
     cls.dbn_schema: cls
     for cls in (
         DefinitionStage, Ohlcv1dStage, Ohlcv1hStage, Ohlcv1mStage, Ohlcv1sStage,
-        Mbp10Stage, Mbp1Stage, TbboStage, TradesStage, StatisticsStage, StatusStage,
+        Mbp10Stage, Mbp1Stage, TbboStage, TradesStage, StatisticsStage, StatusStage, MboStage,
     )
 }  # fmt: skip
 """DBN schema → bronze stage, in run order (definitions and daily bars before the

@@ -3,7 +3,9 @@
 Output rows: one per (instrument, ``ts_event``) bar of an outright future, with
 the raw symbol resolved, prices int64 fixed-point 1e-9, ``ts_event`` UTC ns and
 ``source_file`` naming the raw file. Duplicate bars from overlapping raw files
-are dropped (first file by window wins) and counted. Partition keys: ``year``
+are dropped (first file by window wins) and counted, as the batches stream
+(:class:`~rst.stages.bronze.dedup.FirstSeen`): memory grows with the distinct bars of
+the partition, not with the records read. Partition keys: ``year``
 for daily bars, ``month`` for hourly, ``dt`` (trading date) for minute and second
 bars. Daily bars use the bar's UTC date (GLBX daily bars are UTC days).
 """
@@ -18,23 +20,30 @@ import pyarrow as pa
 
 from rst.framework.partition import Granularity
 from rst.framework.stage import StageContext
-from rst.sources.dbn_file import iter_batches
+from rst.sources.dbn_file import DEFAULT_BATCH_RECORDS, iter_batches
 from rst.stages.bronze.base import BronzeStage
+from rst.stages.bronze.dedup import FirstSeen
 from rst.stages.bronze.instruments import definition_directory, mapping_symbols, resolve
 from rst.stages.bronze.quality import BAR_RULES, UNKNOWN_INSTRUMENT, split_bad
 
+BAR_KEY = ["rtype", "instrument_id", "ts_event"]
+"""A bar's identity: overlapping raw files repeat it; the first file by window wins."""
+BATCH_RECORDS = 4 * DEFAULT_BATCH_RECORDS
+"""Records per decoded batch (65,536): peak memory stays bounded whatever the file size."""
 BAR_COLUMNS = [
     "ts_event", "rtype", "publisher_id", "instrument_id", "symbol",
     "open", "high", "low", "close", "volume", "source_file",
 ]  # fmt: skip
 
 
-def read_records(ctx: StageContext, stage: BronzeStage, paths: list[Path]) -> Iterator[pl.DataFrame]:
-    """Decode the data files of a partition, keep the partition's records, tag their source file."""
+def read_records(
+    ctx: StageContext, stage: BronzeStage, paths: list[Path], batch_records: int = BATCH_RECORDS
+) -> Iterator[pl.DataFrame]:
+    """Decode the data files of a partition batch by batch, keep the partition's records, tag their source file."""
     for path in paths:
         source = ctx.lake.relative(path)
         window = (stage.time_column, *stage.window_ns(ctx.partition.key))
-        for batch in iter_batches(path, time_filter=window):
+        for batch in iter_batches(path, batch_records, time_filter=window):
             df = pl.from_arrow(batch)
             assert isinstance(df, pl.DataFrame)
             ctx.rows_in += df.height
@@ -66,17 +75,18 @@ class OhlcvStage(BronzeStage):
         self.record_coverage(ctx)
         data_paths, def_paths = data_and_definition_paths(ctx, self.dbn_schema)
         directory = definition_directory(def_paths)
-        frames = []
+        first = FirstSeen(BAR_KEY)
+        frames: list[pl.DataFrame] = []
         for path in data_paths:
-            records = list(read_records(ctx, self, [path]))
-            if records:
-                frames.append(resolve(pl.concat(records), directory, mapping_symbols(path)))
+            mappings = mapping_symbols(path)
+            for batch in read_records(ctx, self, [path]):
+                fresh = first.new_rows(batch)  # the key needs no resolution: resolve only the survivors
+                if fresh.height or not frames:
+                    frames.append(resolve(fresh, directory, mappings))
         if not frames:
             return
         df = pl.concat(frames)
-        before = df.height
-        df = df.unique(subset=["rtype", "instrument_id", "ts_event"], keep="first", maintain_order=True)
-        ctx.count("duplicates_dropped", before - df.height)
+        ctx.count("duplicates_dropped", first.dropped)
         df, unknown = split_bad(df, [UNKNOWN_INSTRUMENT])
         spreads = df.filter(~pl.col("is_outright"))
         ctx.count("spreads_filtered", spreads.height)

@@ -30,6 +30,7 @@ FRONT_MONTH_TABLES = ("mbp_10", "mbp_1", "tbbo", "trades")
 
 
 def config_path(lake: Lake) -> Path:
+    """The lake's stage configuration file (under the lake's internal ``config`` folder)."""
     return lake.internal("config") / CONFIG_NAME
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
-from rst.sources.dbn_file import read_table
+from rst.sources.dbn_file import iter_batches
 
 VOLUME_LOOKBACK = dt.timedelta(days=7)
 
@@ -49,18 +49,28 @@ def by_volume(daily: pl.DataFrame | None, day: dt.date) -> int | None:
 
 
 def expirations(definition_paths: list[Path]) -> pl.DataFrame:
-    """Latest known ``expiration`` per instrument in the given raw definition files."""
+    """Latest known ``expiration`` per instrument in the given raw definition files.
+
+    Streamed: each batch is reduced to its latest defined expiration per instrument, so memory
+    grows with the instruments, not with the records.
+    """
     frames = [
-        pl.DataFrame(pl.from_arrow(read_table(p).select(["ts_recv", "instrument_id", "expiration"])))
+        latest_expiration(pl.DataFrame(pl.from_arrow(batch.select(["ts_recv", "instrument_id", "expiration"]))))
         for p in definition_paths
+        for batch in iter_batches(p)
     ]
     if not frames:
         return pl.DataFrame(schema={"instrument_id": pl.UInt32, "expiration": pl.Datetime("ns", "UTC")})
+    return latest_expiration(pl.concat(frames)).drop("ts_recv")
+
+
+def latest_expiration(definitions: pl.DataFrame) -> pl.DataFrame:
+    """Per instrument, the ``expiration`` of its latest definition (by ``ts_recv``) that defines one."""
     return (
-        pl.concat(frames)
+        definitions.filter(pl.col("expiration").is_not_null())
         .sort("ts_recv")
         .group_by("instrument_id")
-        .agg(pl.col("expiration").drop_nulls().last())
+        .agg(pl.col("ts_recv").last(), pl.col("expiration").last())
     )
 
 

@@ -19,19 +19,28 @@ from pathlib import Path
 
 import polars as pl
 
-from rst.sources.dbn_file import instrument_symbols, read_info, read_table
+from rst.sources.dbn_file import DEFAULT_BATCH_RECORDS, instrument_symbols, iter_batches, read_info
+from rst.stages.bronze.dedup import FirstSeen
 
 SPREAD_CLASSES = ("S", "T", "M")
+DEFINITION_BATCH_RECORDS = DEFAULT_BATCH_RECORDS
+"""Definition records decoded per batch (16,384: ~8 MiB of raw definitions)."""
 _DEF_COLUMNS = ["ts_recv", "instrument_id", "raw_symbol", "instrument_class", "leg_count"]
 
 
 def definition_directory(paths: list[Path]) -> pl.DataFrame:
-    """Definition facts of the given raw definition files: one row per (instrument, publication)."""
+    """Definition facts of the given raw definition files: one row per (instrument, publication).
+
+    Streamed and de-duplicated batch by batch: memory grows with the distinct facts, not with
+    the records of the files (a definition file can hold the same record millions of times).
+    """
+    first = FirstSeen(_DEF_COLUMNS)
     frames: list[pl.DataFrame] = []
     for path in paths:
-        frame = pl.from_arrow(read_table(path).select(_DEF_COLUMNS))
-        assert isinstance(frame, pl.DataFrame)
-        frames.append(frame)
+        for batch in iter_batches(path, DEFINITION_BATCH_RECORDS):
+            frame = pl.from_arrow(batch.select(_DEF_COLUMNS))
+            assert isinstance(frame, pl.DataFrame)
+            frames.append(first.new_rows(frame))
     if not frames:
         return pl.DataFrame(
             schema={
@@ -42,7 +51,7 @@ def definition_directory(paths: list[Path]) -> pl.DataFrame:
                 "leg_count": pl.UInt16,
             }
         )
-    return pl.concat(frames).unique(maintain_order=True).sort("instrument_id", "ts_recv")
+    return pl.concat(frames).sort("instrument_id", "ts_recv")
 
 
 def mapping_symbols(path: Path) -> pl.DataFrame:

@@ -9,7 +9,8 @@ filtered to the partition, de-duplicated against earlier files, resolved
 definition directory is built once per partition), enriched (readable codes, flag
 booleans), validated (:mod:`rst.stages.bronze.quality`) and yielded. Nothing holds a
 whole file, so peak memory does not grow with the file size (quarantined rows are
-the exception: the framework keeps them until commit).
+kept by the framework until commit, spilled to disk past
+:data:`rst.framework.spill.SPILL_BYTES`).
 
 Overlap policy (several raw files feeding one partition). Files are ordered by
 (request start, path). Two files are *the same request* when they have the same
@@ -54,15 +55,6 @@ _NOT_FRONT = "\x00not front month"
 """Internal reasons: rows filtered and counted in the manifest, never quarantined."""
 OUTPUT_ROWS = 131_072
 """Rows gathered before a yield: one Parquet row group each (bounded: ~50 MB of MBP-10)."""
-
-
-def file_mappings(path: Path) -> pl.DataFrame:
-    """:func:`~rst.stages.bronze.instruments.mapping_symbols`, skipping the work for a file without mappings."""
-    if read_info(path).mappings:
-        return mapping_symbols(path)
-    return pl.DataFrame(
-        schema={"instrument_id": pl.UInt32, "symbol": pl.String, "start_date": pl.Date, "end_date": pl.Date}
-    )
 
 
 class IntradayStage(BronzeStage):
@@ -130,7 +122,7 @@ class IntradayStage(BronzeStage):
         rows = 0
         for path, earlier in plan:
             source = ctx.lake.relative(path)
-            mappings = file_mappings(path)
+            mappings = mapping_symbols(path)
             for df in self._partition_batches(ctx, path, earlier, count=True):
                 for table in self._refine(ctx, df, source, directory, mappings, front):
                     pending.append(table)
@@ -257,7 +249,7 @@ class IntradayStage(BronzeStage):
         """Records per outright instrument in the partition (a streaming pre-pass over the data)."""
         parts = []
         for path, earlier in plan:
-            mappings = file_mappings(path)
+            mappings = mapping_symbols(path)
             per_file = []
             for df in self._partition_batches(ctx, path, earlier, count=False):
                 per_file.append(

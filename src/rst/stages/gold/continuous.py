@@ -31,7 +31,8 @@ from pathlib import PurePosixPath
 import polars as pl
 import pyarrow as pa
 
-from rst.errors import SeriesError
+from rst.calendars import TradingCalendar
+from rst.errors import PartitionCorrupt, SeriesError
 from rst.framework.contract import Contract, load_contract
 from rst.framework.lake import Lake, Layer
 from rst.framework.manifest import Manifest, read_manifest
@@ -114,7 +115,17 @@ class ContinuousSeriesStage(Stage):
                 PartitionInput(Partition(Layer.SILVER, self.symbol, STATISTICS_TABLE, PartitionKey.parse(d.name)))
                 for d in stats
             ]
+            self._record_calendar()
         return inputs
+
+    def _record_calendar(self) -> None:
+        """The parent's calendar (identity and digest) joins the lineage: it counts ``days_before_expiry``."""
+        from rst.calendars import RANGE, get_calendar
+        from rst.parents import parent_calendar
+
+        calendar = get_calendar(parent_calendar(self.lake, self.symbol))
+        self.params["calendar"] = calendar.identity
+        self.params["calendar_days"] = calendar.digest(*RANGE)
 
     def transform(self, ctx: StageContext) -> Iterator[pa.Table]:
         files = [
@@ -136,15 +147,20 @@ class ContinuousSeriesStage(Stage):
         existing = self._previous_output(ctx)
         if existing is not None:
             try:
-                series = update(existing, bars, self.defn)
+                series = update(existing, bars, self.defn, calendar=self._calendar())
                 ctx.count("incremental", 1)
             except SeriesError:
                 existing = None
         if existing is None:
-            series = build(bars, self.defn)
+            series = build(bars, self.defn, self._calendar())
             ctx.count("full_build", 1)
         ctx.count("rolls", int(series.get_column("is_roll").sum()) if series.height else 0)
         yield series.to_arrow()
+
+    def _calendar(self) -> TradingCalendar:
+        from rst.calendars import get_calendar
+
+        return get_calendar(str(self.params["calendar"]).rsplit("/", 1)[0])
 
     # ---- incremental -----------------------------------------------------------------
     def _previous_output(self, ctx: StageContext) -> pl.DataFrame | None:
@@ -153,7 +169,10 @@ class ContinuousSeriesStage(Stage):
         previous = read_manifest(directory)
         if previous is None or not self._same_series(previous) or previous.rows_out == 0:
             return None
-        existing = pl.read_parquet(partition_files(directory), hive_partitioning=False)
+        try:
+            existing = pl.read_parquet(partition_files(directory, self.lake), hive_partitioning=False)
+        except PartitionCorrupt:  # never extend a tampered output: rebuild it whole
+            return None
         if existing.is_empty():
             return None
         last = existing.get_column("trading_date").max()

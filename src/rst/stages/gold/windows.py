@@ -17,6 +17,15 @@ More windows (or another source table) can be declared in ``<lake>/_config/gold.
 
 A declared window replaces the default of the same name. The window is part of the
 stage's ``params`` (so editing it makes the partitions stale).
+
+Early closes: on a trade date the parent's calendar (:mod:`rst.calendars`) closes early
+(CME: the day after Thanksgiving, Christmas Eve), the window is **clipped** at the close
+(rows at or after it are not kept), and the partition is **marked** by the manifest counter
+``early_close_clipped`` = 1; a window that opens at or after the close is empty (counter
+``early_close_skipped`` = 1). The default 09:30-12:30 New York window ends before every CME
+early close (12:00 Chicago = 13:00 New York) and is never clipped. The calendar's digest
+over the partition's date is in ``params``, so a calendar change stales exactly the
+partitions it touches.
 """
 
 from __future__ import annotations
@@ -97,7 +106,7 @@ class SessionWindowStage(SilverStage):
 
     layer = Layer.GOLD
     granularity = Granularity.DAY
-    version = "1"
+    version = "2"
 
     def __init__(self, lake: Lake, symbol: str, window: SessionWindow = DEFAULT_WINDOWS[0]) -> None:
         super().__init__(lake, symbol, window.params())
@@ -117,7 +126,7 @@ class SessionWindowStage(SilverStage):
 
     def inputs(self, key: PartitionKey) -> list[Input]:
         source = self.source(key)
-        return self.with_zone([PartitionInput(source)] if self.complete(source) else [])
+        return self.with_calendar(key, [PartitionInput(source)] if self.complete(source) else [])
 
     def available_keys(self) -> list[PartitionKey]:
         from rst.stages.silver.intraday import SilverIntradayStage
@@ -126,10 +135,17 @@ class SessionWindowStage(SilverStage):
         return sorted(set(upstream) | set(self.existing_keys()))
 
     def keys_for_dates(self, dates: list[dt.date]) -> list[PartitionKey]:  # type: ignore[override]
-        return super().keys_for_dates([d for d in dates if d.weekday() < 5])
+        return super().keys_for_dates(self.keep_trade_dates(list(dates)))
 
     def transform(self, ctx: StageContext) -> Iterator[pa.Table]:
         lo, hi = self.window.bounds_ns(ctx.partition.key.start)
+        close = self.calendar.early_close_ns(ctx.partition.key.start)
+        if close is not None and close < hi:
+            if close <= lo:
+                ctx.count("early_close_skipped", 1)
+                return
+            hi = close
+            ctx.count("early_close_clipped", 1)
         inside = pl.col("ts_event").dt.epoch("ns").is_between(lo, hi, closed="left")
         columns = self.contract.arrow_schema.names
         for batch in iter_bronze(ctx, self.window.table):

@@ -28,7 +28,7 @@ def bronze_tables(lake: Lake, symbol: str) -> set[str]:
     from rst.stages.bronze import bronze_stages
 
     tables = {s.table for s in bronze_stages(lake, symbol)}
-    root = lake.layer_dir(Layer.BRONZE) / f"symbol={symbol}"
+    root = lake.parent_dir(Layer.BRONZE, symbol)
     if root.is_dir():
         tables.update(p.name.removeprefix("table=") for p in root.glob("table=*"))
     return tables

@@ -15,8 +15,10 @@ go to ``<table>_quarantine`` with the reason.
 
 Trading dates: GLBX ``ohlcv-1d`` bars are UTC calendar days (``ts_event`` 00:00
 UTC), so a daily bar's trading date is its UTC date; every other bar gets the
-exchange trading date of its ``ts_event`` (CME: 17:00-16:00 local, weekends
-to Monday). See ``docs/trading_dates.md``.
+trade date of its ``ts_event`` as CME books it (17:00-16:00 local; weekends and
+holiday sessions to the next trade date of the parent's calendar), and a partition
+of trade dates reads the bronze partitions of every raw date booked into it
+(:meth:`SilverStage.raw_keys`). See ``docs/trading_dates.md``.
 """
 
 from __future__ import annotations
@@ -48,34 +50,48 @@ SILVER_BAR_COLUMNS = [
 class SilverBarStage(SilverStage):
     """Silver bars of one size; subclasses name the table, granularity and date basis."""
 
-    version = "1"
+    version = "2"
     date_basis: ClassVar[str] = "session"
 
     def inputs(self, key: PartitionKey) -> list[Input]:
-        bars = self.bronze(self.table, key)
-        if not self.complete(bars):
+        if not self.complete(self.bronze(self.table, key)):
             return []
-        return self.with_zone([PartitionInput(bars), *self.definition_inputs(key)])
+        if self.date_basis == "utc":
+            bars = [self.bronze(self.table, key)]
+        else:
+            bars = [self.bronze(self.table, k) for k in self.raw_keys(key, self.granularity)]
+        found: list[Input] = [PartitionInput(b) for b in bars if self.complete(b)]
+        if not found:
+            return []
+        inputs = [*found, *self.definition_inputs(key)]
+        return self.with_zone(inputs) if self.date_basis == "utc" else self.with_calendar(key, inputs)
 
     def available_keys(self) -> list[PartitionKey]:
-        """Partitions bronze can build (from the raw zone) or has built."""
-        return sorted(set(bronze_keys(self.lake, self.symbol, self.table)) | set(self.existing_keys()))
+        """Partitions bronze can build (from the raw zone) or has built, by the trade dates they book into."""
+        raw = bronze_keys(self.lake, self.symbol, self.table)
+        if self.date_basis == "session":
+            raw = self.trade_keys(raw)
+        return sorted(set(raw) | set(self.existing_keys()))
 
     def keys_for_dates(self, dates: list[dt.date]) -> list[PartitionKey]:  # type: ignore[override]
         if self.granularity is Granularity.DAY and self.date_basis == "session":
-            dates = [d for d in dates if d.weekday() < 5]
+            dates = self.keep_trade_dates(list(dates))
         return super().keys_for_dates(dates)
 
     def transform(self, ctx: StageContext) -> Iterator[pa.Table]:
         bars = read_inputs(ctx, self.table)
         if bars is None or bars.is_empty():
             return
+        key = ctx.partition.key
+        calendar = None if self.date_basis == "utc" else self.calendar
+        bars = local_and_trading_date(bars, self.session, self.date_basis, calendar)
+        if calendar is not None:  # neighbouring raw partitions: keep this partition's trade dates
+            bars = bars.filter(pl.col("trading_date").is_between(key.start, key.end, closed="left"))
         ctx.rows_in += bars.height
         facts = read_definition_facts(ctx)
         good, missing = join_definitions(with_asof_instant(bars, BAR_NS[self.table]), facts)
         if missing.height:
             ctx.quarantine(missing.select(BRONZE_BAR_COLUMNS, reason=pl.lit(NO_DEFINITION)).to_arrow())
-        good = local_and_trading_date(good, self.session, self.date_basis)
         yield good.select(SILVER_BAR_COLUMNS).to_arrow()
 
 
@@ -84,6 +100,7 @@ class SilverOhlcv1d(SilverBarStage):
     quarantine_table = "ohlcv_1d_quarantine"
     granularity = Granularity.YEAR
     date_basis = "utc"
+    version = "1"
 
 
 class SilverOhlcv1h(SilverBarStage):

@@ -1,13 +1,15 @@
 """Silver intraday tables: bronze records with their contract's definition as of ``ts_recv``, local time, trading date.
 
 One silver table per bronze intraday table (``mbp_10``, ``mbp_1``, ``tbbo``,
-``trades``, ``statistics``, ``status``), same name, ``dt=`` partitions with the same
+``trades``, ``statistics``, ``status``, ``mbo``), same name, ``dt=`` partitions with the same
 keys; a partition reads the bronze partition with the same key and the bronze
 definition years :meth:`SilverStage.definition_inputs` names.
 
 Columns: the bronze columns plus ``ts_event_local`` (``ts_event`` in the parent's
-zone, :mod:`rst.parents`), ``trading_date`` (exchange trading date of ``ts_recv``,
-the instant bronze partitions on, so it always equals the partition's date), and the
+zone, :mod:`rst.parents`), ``trading_date`` (trade date of ``ts_recv`` as CME books it,
+:mod:`rst.calendars`; it always equals the partition's date: a partition reads the bronze
+partitions of every raw date booked into it, so the Tuesday after MLK day also reads
+bronze Monday, and a holiday has no silver partition), and the
 contract fields of :func:`rst.stages.silver.asof.join_definitions` (``symbol`` from
 the definition, ``expiration``, ``activation``, ``tick_size``, ``point_value``,
 ``currency``, ``exchange``, ``asset``, ``definition_ts_recv``). The as-of instant of a
@@ -40,7 +42,7 @@ from rst.stages.silver.bars import bronze_keys
 from rst.stages.silver.base import LOCAL_COLUMN, SilverStage, read_definition_facts
 
 NO_DEFINITION = "no definition of the instrument at or before the record's ts_recv"
-INTRADAY_TABLES = ("mbp_10", "mbp_1", "tbbo", "trades", "statistics", "status")
+INTRADAY_TABLES = ("mbp_10", "mbp_1", "tbbo", "trades", "statistics", "status", "mbo")
 READ_ROWS = 65_536
 
 
@@ -48,7 +50,7 @@ class SilverIntradayStage(SilverStage):
     """Silver table of one bronze intraday table; :attr:`table` names both."""
 
     granularity = Granularity.DAY
-    version = "1"
+    version = "2"
     quarantine_table: ClassVar[str | None] = None
 
     def __init__(self, lake: Lake, symbol: str, table: str, params: dict | None = None) -> None:
@@ -57,31 +59,35 @@ class SilverIntradayStage(SilverStage):
         self.quarantine_table = f"{table}_quarantine"  # type: ignore[misc]
 
     def inputs(self, key: PartitionKey) -> list[Input]:
-        records = self.bronze(self.table, key)
-        if not self.complete(records):
+        if not self.complete(self.bronze(self.table, key)):
             return []
-        return self.with_zone([PartitionInput(records), *self.definition_inputs(key)])
+        records = [self.bronze(self.table, k) for k in self.raw_keys(key, Granularity.DAY)]
+        found: list[Input] = [PartitionInput(r) for r in records if self.complete(r)]
+        if not found:
+            return []
+        return self.with_calendar(key, [*found, *self.definition_inputs(key)])
 
     def available_keys(self) -> list[PartitionKey]:
-        return sorted(set(bronze_keys(self.lake, self.symbol, self.table)) | set(self.existing_keys()))
+        raw = bronze_keys(self.lake, self.symbol, self.table)
+        return sorted(set(self.trade_keys(raw)) | set(self.existing_keys()))
 
     def keys_for_dates(self, dates: list[dt.date]) -> list[PartitionKey]:  # type: ignore[override]
-        return super().keys_for_dates([d for d in dates if d.weekday() < 5])
+        return super().keys_for_dates(self.keep_trade_dates(list(dates)))
 
     def transform(self, ctx: StageContext) -> Iterator[pa.Table]:
         facts = read_definition_facts(ctx)
         columns = self.contract.arrow_schema.names
+        key = ctx.partition.key
+        trading_date = trading_date_expr(pl.col("ts_recv"), self.session, self.calendar).alias("trading_date")
         for batch in iter_bronze(ctx, self.table):
-            ctx.rows_in += batch.height
             bronze_columns = batch.columns
+            batch = batch.with_columns(trading_date).filter(pl.col("trading_date") == key.start)
+            ctx.rows_in += batch.height
             good, missing = join_definitions(batch.with_columns(pl.col("ts_recv").alias(ASOF)), facts)
             if missing.height:
                 ctx.quarantine(missing.select(bronze_columns).with_columns(reason=pl.lit(NO_DEFINITION)).to_arrow())
             if good.height:
-                good = good.with_columns(
-                    pl.col("ts_event").dt.convert_time_zone(self.timezone).alias(LOCAL_COLUMN),
-                    trading_date_expr(pl.col("ts_recv"), self.session).alias("trading_date"),
-                )
+                good = good.with_columns(pl.col("ts_event").dt.convert_time_zone(self.timezone).alias(LOCAL_COLUMN))
                 yield good.select(columns).to_arrow()
 
 

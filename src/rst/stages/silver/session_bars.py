@@ -11,9 +11,14 @@ carries the definition fields as of its last hourly bar. ``ts_event`` is the
 open time of the session's first hourly bar; ``source_file`` lists the raw
 files of its hourly bars, ``;``-separated.
 
-Year partitions (trading-date year); a year reads the bronze hourly month
-partitions of that year (bronze cuts hourly bars by CME trading date; for a
-parent in another zone the neighbouring months are read too).
+Trade dates as CME books them (:mod:`rst.calendars`): the abbreviated Globex
+session on a holiday (MLK day, …) belongs to the next trade date, whose row then
+aggregates both sessions; a holiday has no row.
+
+Year partitions (trade-date year); a year reads the bronze hourly month partitions
+of every raw date booked into it (:meth:`SilverStage.raw_keys`: bronze cuts hourly
+bars by raw CME date, so a late-December holiday session of the year before is read
+too, and for a parent in another zone one more day each side).
 """
 
 from __future__ import annotations
@@ -24,8 +29,7 @@ from collections.abc import Iterator
 import polars as pl
 import pyarrow as pa
 
-from rst.framework.partition import Granularity, PartitionKey
-from rst.framework.sessions import CME
+from rst.framework.partition import Granularity, PartitionKey, keys_between
 from rst.framework.stage import Input, PartitionInput, StageContext
 from rst.parents.metadata import CONTRACT_FIELDS
 from rst.stages.silver.asof import BAR_NS, NO_DEFINITION, join_definitions, with_asof_instant
@@ -65,47 +69,32 @@ def aggregate_sessions(hourly: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _month_keys(first: dt.date, last: dt.date) -> list[PartitionKey]:
-    keys, day = [], dt.date(first.year, first.month, 1)
-    while day <= last:
-        keys.append(PartitionKey.containing(Granularity.MONTH, day))
-        day = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    return keys
-
-
 class SilverSessionBars(SilverStage):
     """``ohlcv_1d_session``: daily bars per exchange session, from bronze hourly bars."""
 
     table = "ohlcv_1d_session"
     quarantine_table = "ohlcv_1d_session_quarantine"
     granularity = Granularity.YEAR
-    version = "1"
-
-    def hourly_keys(self, key: PartitionKey) -> list[PartitionKey]:
-        first, last = key.start, key.end - dt.timedelta(days=1)
-        if self.timezone != CME.tz:  # bronze cuts by CME trading date; read the neighbours too
-            first, last = first - dt.timedelta(days=1), last + dt.timedelta(days=1)
-        return _month_keys(first, last)
+    version = "2"
 
     def inputs(self, key: PartitionKey) -> list[Input]:
-        hourly = [self.bronze(HOURLY, k) for k in _month_keys(key.start, key.end - dt.timedelta(days=1))]
-        if not any(self.complete(p) for p in hourly):
+        own = keys_between(Granularity.MONTH, key.start, key.end - dt.timedelta(days=1))
+        if not any(self.complete(self.bronze(HOURLY, k)) for k in own):
             return []
-        months = [self.bronze(HOURLY, k) for k in self.hourly_keys(key)]
+        months = [self.bronze(HOURLY, k) for k in self.raw_keys(key, Granularity.MONTH)]
         inputs: list[Input] = [PartitionInput(p) for p in months if self.complete(p)]
-        return self.with_zone([*inputs, *self.definition_inputs(key)])
+        return self.with_calendar(key, [*inputs, *self.definition_inputs(key)])
 
     def available_keys(self) -> list[PartitionKey]:
         months = bronze_keys(self.lake, self.symbol, HOURLY)
-        years = {PartitionKey.containing(Granularity.YEAR, k.start) for k in months}
-        return sorted(years | set(self.existing_keys()))
+        return sorted(set(self.trade_keys(months)) | set(self.existing_keys()))
 
     def transform(self, ctx: StageContext) -> Iterator[pa.Table]:
         hourly = read_inputs(ctx, HOURLY)
         if hourly is None or hourly.is_empty():
             return
         key = ctx.partition.key
-        hourly = local_and_trading_date(hourly, self.session, "session")
+        hourly = local_and_trading_date(hourly, self.session, "session", self.calendar)
         hourly = hourly.filter(pl.col("trading_date").is_between(key.start, key.end, closed="left"))
         ctx.rows_in += hourly.height
         good, missing = join_definitions(with_asof_instant(hourly, BAR_NS[HOURLY]), read_definition_facts(ctx))

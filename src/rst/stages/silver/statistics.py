@@ -10,8 +10,8 @@ trading date. Statistics with ``update_action`` delete are ignored; a preliminar
 settlement is superseded by the final one published after it.
 
 Silver ``statistics`` is read when it exists, else bronze (trading date computed
-from ``ts_recv`` with the CME session). Partitions up to :data:`LATE_DAYS` after
-``end`` are read, for values published late.
+from ``ts_recv`` with the parent's session and calendar, as silver books it).
+Partitions up to :data:`LATE_DAYS` after ``end`` are read, for values published late.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from pathlib import Path
 
 import polars as pl
 
+from rst.calendars import TradingCalendar
 from rst.framework.lake import Lake, Layer
-from rst.framework.sessions import trading_date_expr
+from rst.framework.sessions import CME, Session, trading_date_expr
 from rst.read import complete_partitions, partition_files
 
 TABLE = "statistics"
@@ -33,13 +34,21 @@ _COLUMNS = ["ts_recv", "ts_ref", "instrument_id", "price", "quantity", "stat_nam
 SCHEMA = {"instrument_id": pl.UInt32, "trading_date": pl.Date, "settlement": pl.Int64, "open_interest": pl.Int64}
 
 
-def settlement_oi_from_files(files: list[Path]) -> pl.DataFrame:
-    """:func:`daily_settlement_oi` over the given silver or bronze ``statistics`` Parquet parts (all dates)."""
+def settlement_oi_from_files(
+    files: list[Path], session: Session = CME, calendar: TradingCalendar | None = None
+) -> pl.DataFrame:
+    """:func:`daily_settlement_oi` over the given silver or bronze ``statistics`` Parquet parts (all dates).
+
+    Bronze parts have no ``trading_date``: it is computed from ``ts_recv`` with ``session`` and ``calendar``.
+    """
     if not files:
         return pl.DataFrame(schema=SCHEMA)
     scan = pl.scan_parquet(files, hive_partitioning=False)
     names = scan.collect_schema().names()
-    date = pl.col("trading_date") if "trading_date" in names else trading_date_expr(pl.col("ts_recv"))
+    if "trading_date" in names:
+        date = pl.col("trading_date")
+    else:
+        date = trading_date_expr(pl.col("ts_recv"), session, calendar)
     stats = (
         scan.select(*_COLUMNS, _date=date)
         .with_columns(pl.col("stat_name").cast(pl.String), pl.col("update_name").cast(pl.String))
@@ -86,13 +95,29 @@ def daily_settlement_oi(
         ``instrument_id`` (u32), ``trading_date`` (date), ``settlement`` (int64 fixed 1e-9,
         null when none was published), ``open_interest`` (int64, null when none).
     """
-    files = [f for d in statistics_dirs(lake, symbol, start, end) for f in partition_files(d)]
-    out = settlement_oi_from_files(files)
+    dirs = statistics_dirs(lake, symbol, start, end)
+    files = [f for d in dirs for f in partition_files(d)]
+    if dirs and dirs[0].is_relative_to(lake.layer_dir(Layer.BRONZE)):
+        out = settlement_oi_from_files(files, *_parent_session_calendar(lake, symbol))
+    else:
+        out = settlement_oi_from_files(files)
     if start is not None:
         out = out.filter(pl.col("trading_date") >= start)
     if end is not None:
         out = out.filter(pl.col("trading_date") <= end)
     return out
+
+
+def _parent_session_calendar(lake: Lake, symbol: str) -> tuple[Session, TradingCalendar]:
+    """The session and calendar silver books ``symbol``'s trade dates with (weekdays before its definitions)."""
+    from rst.calendars import WEEKDAYS, get_calendar
+    from rst.errors import InputMissing, PartitionCorrupt
+    from rst.parents import parent_calendar, parent_timezone, session_for
+
+    try:
+        return session_for(parent_timezone(lake, symbol)), get_calendar(parent_calendar(lake, symbol))
+    except (InputMissing, PartitionCorrupt):  # no usable definitions: the CME session, weekdays, as before
+        return CME, get_calendar(WEEKDAYS)
 
 
 def with_settlement_oi(bars: pl.DataFrame, daily: pl.DataFrame) -> pl.DataFrame:

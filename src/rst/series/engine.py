@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from rst.calendars import TradingCalendar
 from rst.errors import SeriesError
 from rst.series.adjust import apply_adjustment, find_rolls
 from rst.series.definition import RollRule, SeriesDefinition
@@ -88,15 +89,17 @@ def _assemble(panel: Panel, rows_t: np.ndarray, rows_c: np.ndarray, defn: Series
     return out.select([pl.col(name).cast(dtype) for name, dtype in SERIES_SCHEMA.items()])
 
 
-def build(bars: pl.DataFrame, defn: SeriesDefinition) -> pl.DataFrame:
+def build(bars: pl.DataFrame, defn: SeriesDefinition, calendar: TradingCalendar | None = None) -> pl.DataFrame:
     """The continuous series ``defn`` over ``bars`` (full build).
 
     ``bars``: per-contract daily bars of ``defn.parent`` (outrights), one row per
     (trading_date, instrument_id); prices int64 fixed-point 1e-9; see
-    :data:`rst.series.roll.REQUIRED_COLUMNS`. Returns a frame with
+    :data:`rst.series.roll.REQUIRED_COLUMNS`. ``calendar``: the parent's exchange
+    calendar, counting ``days_before_expiry`` trading dates after the data's end
+    (default :data:`rst.series.roll.DEFAULT_CALENDAR`). Returns a frame with
     :data:`SERIES_SCHEMA`, sorted by ``trading_date``, no duplicate dates.
     """
-    panel = prepare(bars, defn)
+    panel = prepare(bars, defn, calendar)
     desired = desired_positions(panel, defn)
     live = live_positions(panel, desired)
     rows_t, rows_c = _rows_from_live(panel, live)
@@ -108,6 +111,7 @@ def update(
     bars: pl.DataFrame,
     defn: SeriesDefinition,
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    calendar: TradingCalendar | None = None,
 ) -> pl.DataFrame:
     """Extend ``existing`` (a previous ``build``/``update`` of ``defn``) with new bars.
 
@@ -115,9 +119,11 @@ def update(
     bar history (the same input a full build would get) and that bars before the
     restart date are unchanged since ``existing`` was built.
 
-    The restart date ``S`` is ``max(lookback_days, N)`` trading dates before the
-    last date of ``existing`` (``N = roll_offset_days`` for ``days_before_expiry``,
-    whose count to an expiry beyond the data's end is provisional; 0 otherwise).
+    The restart date ``S`` is ``lookback_days`` trading dates before the last date
+    of ``existing``; for ``days_before_expiry`` it is ``max(lookback_days, N)``
+    (``N = roll_offset_days``) when the new dates after that last date are not
+    exactly the exchange calendar's trade dates (a missing day, or data on a
+    holiday), since ``existing`` counted the calendar's dates beyond its end.
     Rows before ``S`` keep their live contract from ``existing``; the live
     contract from ``S`` on is re-selected, seeded with the live contract of the
     last existing row before ``S``. The adjustment of *all* rows is recomputed
@@ -128,8 +134,8 @@ def update(
     if lookback_days < 0:
         raise SeriesError(f"lookback_days: {lookback_days} is not an integer >= 0")
     if existing.height == 0:
-        return build(bars, defn)
-    panel = prepare(bars, defn)
+        return build(bars, defn, calendar)
+    panel = prepare(bars, defn, calendar)
     if panel.n_dates == 0:
         raise SeriesError(f"series '{defn.series_id}': bars are empty but the existing series is not")
     last_old = np.datetime64(existing.get_column("trading_date").max(), "D")  # type: ignore[call-overload]
@@ -140,7 +146,7 @@ def update(
             "`bars`; pass the full bar history or run a full build"
         )
     lookback = lookback_days
-    if defn.roll_rule is RollRule.DAYS_BEFORE_EXPIRY:
+    if defn.roll_rule is RollRule.DAYS_BEFORE_EXPIRY and not _follows_calendar(panel, idx_old):
         lookback = max(lookback, defn.roll_offset_days)
     start_t = max(0, idx_old - lookback)
     restart = panel.date_at(start_t)
@@ -175,6 +181,15 @@ def update(
     return _assemble(panel, np.concatenate([hist_t, new_t]), np.concatenate([hist_c, new_c]), defn)
 
 
+def _follows_calendar(panel: Panel, idx_old: int) -> bool:
+    """Whether the dates after calendar index ``idx_old`` are exactly the exchange's trade dates up to the end."""
+    new = panel.dates[idx_old + 1 :]
+    if new.size == 0:
+        return True
+    days = np.arange(panel.dates[idx_old] + 1, new[-1] + 1, dtype="datetime64[D]")
+    return bool(np.array_equal(new, days[panel.exchange_calendar.is_trading_day(days)]))
+
+
 ROLL_EVENTS_SCHEMA: dict[str, pl.DataType] = {
     "roll_date": pl.Date(),
     "from_instrument_id": pl.UInt32(),
@@ -190,7 +205,9 @@ ROLL_EVENTS_SCHEMA: dict[str, pl.DataType] = {
 """Columns of :func:`roll_events`."""
 
 
-def roll_events(series: pl.DataFrame, bars: pl.DataFrame, defn: SeriesDefinition) -> pl.DataFrame:
+def roll_events(
+    series: pl.DataFrame, bars: pl.DataFrame, defn: SeriesDefinition, calendar: TradingCalendar | None = None
+) -> pl.DataFrame:
     """One row per roll of ``series`` (a :func:`build` output): which prices on which day set it.
 
     ``roll_date``: first day of the new contract; ``ref_date``: the roll reference
@@ -199,7 +216,7 @@ def roll_events(series: pl.DataFrame, bars: pl.DataFrame, defn: SeriesDefinition
     (int64 fixed-point 1e-9); ``gap = (to - from) / 1e9`` in price units; ``ratio =
     to / from`` (null when a price is not positive).
     """
-    panel = prepare(bars, defn)
+    panel = prepare(bars, defn, calendar)
     rows = (
         series.select("trading_date", "instrument_id", "expiration")
         .join(
