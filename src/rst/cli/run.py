@@ -34,6 +34,8 @@ from rst.framework.lake import Lake
 from rst.validation import validate_workers
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from rst.framework.runlog import RunStatus
     from rst.framework.runner import Task
     from rst.framework.stage import PartitionResult
@@ -132,14 +134,15 @@ def execute(
     workers: int,
     quiet: bool,
     results: list[PartitionResult] | None = None,
+    executor: Executor | None = None,
 ) -> list[PartitionResult]:
     """Run the waves with a progress bar; return the results.
 
     ``results``, when given, receives each result as it arrives, so a caller interrupted
     by Ctrl-C still knows what finished.
     """
+    from rst.framework.runner import run_waves
     from rst.framework.stage import Outcome
-    from rst.ops.pipeline import run_planned
 
     total = sum(len(w) for w in waves)
     started = time.monotonic()
@@ -155,7 +158,7 @@ def execute(
             rate = rows / max(time.monotonic() - started, 1e-9)
             bar.update(task_id, advance=1, rows_per_s=f"{rate:,.0f}")
 
-        run_planned(waves, workers=workers, on_result=on_result)
+        run_waves(waves, workers=workers, executor=executor, on_result=on_result)
     return collected
 
 

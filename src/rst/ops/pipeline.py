@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 
 from rst.framework.lake import Lake, Layer
 from rst.framework.runner import Task, run_waves
@@ -33,16 +34,6 @@ def plan_pipeline(
     return plan(lake, list(layers), list(parents), dates, force=force, tables=list(tables) if tables else None)
 
 
-def run_planned(
-    waves: Sequence[Sequence[Task]],
-    *,
-    workers: int = 1,
-    on_result: Callable[[PartitionResult], None] | None = None,
-) -> list[PartitionResult]:
-    """Run planned waves (each to completion before the next); results in completion order."""
-    return run_waves(waves, workers=workers, on_result=on_result)
-
-
 def run_pipeline(
     lake: Lake,
     parents: Sequence[str],
@@ -52,6 +43,7 @@ def run_pipeline(
     force: bool = False,
     tables: Sequence[str] | None = None,
     workers: int = 1,
+    executor: Executor | None = None,
     on_result: Callable[[PartitionResult], None] | None = None,
 ) -> list[PartitionResult]:
     """Run ``parents`` through ``layers``; up-to-date partitions are skipped, failures isolated.
@@ -64,7 +56,7 @@ def run_pipeline(
     results: list[PartitionResult] = []
     for layer in sorted(layers, key=list(Layer).index):
         wave = plan_pipeline(lake, parents, layers=[layer], dates=dates, force=force, tables=tables)
-        results += run_planned(wave, workers=workers, on_result=on_result)
+        results += run_waves(wave, workers=workers, executor=executor, on_result=on_result)
     purge_trash(lake)  # also when nothing was rebuilt: swapped-out partitions past their grace period
     return results
 
