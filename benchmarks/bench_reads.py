@@ -25,7 +25,7 @@ def build_lake(root: Path, n_parents: int, years: int) -> tuple[Path, str, str]:
     """A lake raw -> gold of daily bars; returns (lake root, parent, series id)."""
     from rst.demo import ensure_demo_series
     from rst.framework.lake import Lake, Layer
-    from rst.framework.runner import run_waves
+    from rst.framework.runner import run_tasks
     from rst.sources.raw_zone import RawZone
     from rst.sources.synthetic import default_parents, write_dataset
     from rst.stages.registry import plan
@@ -39,7 +39,7 @@ def build_lake(root: Path, n_parents: int, years: int) -> tuple[Path, str, str]:
     for p in paths:
         zone.import_file(p)
     ensure_demo_series(lake, tuple(parents))
-    results = run_waves(plan(lake, [Layer.BRONZE, Layer.SILVER, Layer.GOLD], parents, None), workers=2)
+    results = run_tasks(plan(lake, [Layer.BRONZE, Layer.SILVER, Layer.GOLD], parents, None), workers=2)
     failed = [r.error for r in results if r.error]
     if failed:
         raise RuntimeError(f"reads lake build failed: {failed[:3]}")

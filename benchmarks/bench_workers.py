@@ -2,7 +2,7 @@
 
 Synthetic GLBX data is generated and imported once; each worker count then builds the same
 partitions from scratch in its own copy of the lake, through the real runner
-(``run_waves`` over the process-pool executor). Prints a markdown table.
+(``run_tasks`` over the process-pool executor). Prints a markdown table.
 
 Partitions: with minute bars available in the synthetic generator, 250 trading days of
 ``ohlcv_1m`` (one ``dt=`` partition each) for one parent; otherwise monthly ``ohlcv_1h``
@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 from rst.framework.lake import Lake, Layer
-from rst.framework.runner import run_waves
+from rst.framework.runner import run_tasks
 from rst.framework.stage import Outcome
 from rst.sources.raw_zone import RawZone
 from rst.sources.synthetic import supported_schemas, write_dataset
@@ -56,10 +56,10 @@ def prepare(root: Path, partitions: int) -> tuple[Lake, list[str], str]:
 def backfill(template: Lake, copy: Path, parents: list[str], table: str, partitions: int, workers: int) -> tuple[int, float]:
     shutil.copytree(template.root, copy)
     lake = Lake(copy)
-    (wave,) = plan(lake, [Layer.BRONZE], parents, None, tables=[table])
+    wave = plan(lake, [Layer.BRONZE], parents, None, tables=[table])
     tasks = sorted(wave, key=lambda t: (t.stage.symbol, t.key))[:partitions]
     t0 = time.perf_counter()
-    results = run_waves([tasks], workers=workers)
+    results = run_tasks(tasks, workers=workers)
     seconds = time.perf_counter() - t0
     counts = Counter(r.outcome for r in results)
     if counts[Outcome.FAILED] or counts[Outcome.BUILT] != len(tasks):

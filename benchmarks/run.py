@@ -8,8 +8,13 @@
    (``VmHWM``); best of ``--repeat`` runs. rst bronze is also run
    on a 4x smaller and a 2x larger file to show memory does not grow with file size.
 2. **Daily pipeline**: ``--parents`` x ``--years`` of ohlcv-1d + definitions, raw -> gold cold
-   (import, then bronze, silver, gold with ``--workers``), then a one-day incremental update.
+   (import, then bronze, silver, gold with ``--workers``), then one-day incremental updates in-process
+   and as ``rst import`` + ``rst run`` commands (:mod:`benchmarks.bench_daily`).
 3. **Workers**: a ``--partitions`` (250) partition bronze backfill with 1 and with 2 worker processes.
+   **Cluster**: the same backfill inline, on the process pool and on a 2-worker Dask local cluster,
+   with the per-partition overhead of each (:mod:`benchmarks.bench_cluster`). **Object storage**: the same
+   kind of backfill on a lake on S3 (a moto server on loopback) against a local lake (:mod:`benchmarks.bench_objectstore`).
+   **Throughput**: each intraday bronze table's records/s on one core and on all (:mod:`benchmarks.bench_throughput`).
 4. **Reads**: ``rst query`` of one month of daily bars and ``rst.read_series`` of a 20-year series,
    in-process, against a plain ``polars.scan_parquet`` of the same files (:mod:`benchmarks.bench_reads`).
 5. **Startup**: wall time of ``rst --help``, every ``rst <cmd> --help`` and ``python -m rst.runner --help``
@@ -33,6 +38,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +73,7 @@ def _count(path: Path) -> int:
 def make_lake(root: Path, mbp_file: Path) -> Path:
     """A lake holding the MBP-10 file and ES definitions, with bronze definitions built."""
     from rst.framework.lake import Lake, Layer
-    from rst.framework.runner import run_waves
+    from rst.framework.runner import run_tasks
     from rst.sources.raw_zone import RawZone
     from rst.sources.synthetic import write_dbn_file
     from rst.stages.registry import plan
@@ -80,7 +86,7 @@ def make_lake(root: Path, mbp_file: Path) -> Path:
     lake = Lake(root)
     tables = [s.table for s in _bronze_stages(lake)]
     setup = [t for t in tables if t != "mbp_10"]
-    run_waves(plan(lake, [Layer.BRONZE], ["ES"], None, tables=setup))
+    run_tasks(plan(lake, [Layer.BRONZE], ["ES"], None, tables=setup))
     return root
 
 
@@ -102,10 +108,13 @@ def _mode(mode: str, path: Path, lake: Path | None, out_dir: Path) -> dict[str, 
     import rst.sources.dbn_file  # noqa: F401
 
     if mode == "rst_bronze":
-        from rst.framework.lake import Layer
+        from rst.framework.lake import Lake, Layer
         from rst.stages.registry import _load
 
         _load(Layer.BRONZE)
+        assert lake is not None
+        for table in ("mbp_10", "mbp_10_quarantine"):  # every repeat builds the table from scratch, as the peer does
+            shutil.rmtree(Lake(lake).table_dir(Layer.BRONZE, "ES", table), ignore_errors=True)
     t0 = time.perf_counter()
     rows = 0
     if mode == "peer_to_parquet":
@@ -118,7 +127,7 @@ def _mode(mode: str, path: Path, lake: Path | None, out_dir: Path) -> dict[str, 
         import polars as pl
         import pyarrow as pa
 
-        from rst.framework.stage import PARQUET_OPTIONS, ROWS_PER_FILE
+        from rst.framework.parts import PARQUET_OPTIONS, ROWS_PER_FILE
         from rst.sources.dbn_file import canonical_schema, iter_batches, read_info
 
         info = read_info(path)
@@ -145,11 +154,11 @@ def _mode(mode: str, path: Path, lake: Path | None, out_dir: Path) -> dict[str, 
             rows += b.num_rows
     elif mode == "rst_bronze":
         from rst.framework.lake import Lake, Layer
-        from rst.framework.runner import run_waves
+        from rst.framework.runner import run_tasks
         from rst.stages.registry import plan
 
         assert lake is not None
-        results = run_waves(plan(Lake(lake), [Layer.BRONZE], ["ES"], None, force=True, tables=["mbp_10"]))
+        results = run_tasks(plan(Lake(lake), [Layer.BRONZE], ["ES"], None, tables=["mbp_10"]))
         failed = [r for r in results if r.error]
         if failed or not results:
             raise SystemExit(f"bronze mbp_10 failed: {[r.error for r in failed] or 'no partition planned'}")
@@ -227,8 +236,8 @@ def bench_bronze(work: Path, records: int, repeat: int, memory_sizes: bool = Tru
     modes = [rst_mode, "peer_to_parquet", "floor", "rst_decode"]
     results = {m: measure(m, files["1x"], lakes["1x"], repeat) for m in modes}
     labels = {
-        "rst_bronze": "rst bronze `mbp_10` stage: decode, cut to the trading date, resolve symbols, enrich, "
-                      "validate, Parquet, manifest, commit",
+        "rst_bronze": "rst bronze `mbp_10` stage, table built from scratch (both trading dates of the file): "
+                      "decode, cut to the trading date, resolve symbols, enrich, validate, Parquet, manifest, commit",
         "peer_to_parquet": "peer: databento `DBNStore.to_parquet` (fixed prices, one Parquet file, its defaults)",
         "floor": "floor: rst's decoder `iter_batches` + polars Parquet write of the decoded columns with the "
                  "stage's settings (zstd level 3, statistics, same part size); no enrichment, no commit",
@@ -273,82 +282,10 @@ def bench_bronze(work: Path, records: int, repeat: int, memory_sizes: bool = Tru
 
 
 def bench_daily(work: Path, n_parents: int, years: int, workers: int) -> list[Table]:
-    """Cold raw -> gold and a one-day incremental update of daily bars."""
-    from rst.demo import ensure_demo_series
-    from rst.framework.lake import Lake, Layer
-    from rst.framework.runner import run_waves
-    from rst.sources.raw_zone import RawZone
-    from rst.sources.synthetic import default_parents, generate, write_dataset, write_dbn_file
-    from rst.stages.registry import plan
+    """Cold raw -> gold and one-day incremental updates of daily bars (see :mod:`benchmarks.bench_daily`)."""
+    from benchmarks.bench_daily import bench_daily as run_daily
 
-    parents = default_parents(n_parents)
-    roots = [p.root for p in parents]
-    end = dt.date(2024, 1, 2)
-    start = dt.date(end.year - years, 1, 1)
-    incoming = work / "incoming"
-    t = time.perf_counter()
-    paths = write_dataset(incoming, parents, ["ohlcv-1d", "definition"], start, end, split="year", seed=1)
-    gen_s = time.perf_counter() - t
-    lake = Lake(work / "lake-daily")
-    zone = RawZone(lake.root)
-
-    def run_all(label: str) -> tuple[dict[str, float], int, int]:
-        """One ``rst run --layer all``: one plan, one pool; a layer's time ends with its last result."""
-        layers = (Layer.BRONZE, Layer.SILVER, Layer.GOLD)
-        done_at: dict[str, float] = {}
-        t0 = time.perf_counter()
-        waves = plan(lake, list(layers), roots, None)
-
-        def on_result(result: object) -> None:
-            done_at[result.partition.layer.value] = time.perf_counter()  # type: ignore[attr-defined]
-
-        results = run_waves(waves, workers=workers, on_result=on_result)
-        out: dict[str, float] = {}
-        previous = t0
-        for layer in layers:
-            end = done_at.get(layer.value, previous)
-            out[layer.value] = end - previous
-            previous = end
-        failed = sum(1 for r in results if r.error)
-        return out, len(results), failed
-
-    t = time.perf_counter()
-    for p in paths:
-        zone.import_file(p)
-    ensure_demo_series(lake, tuple(roots))
-    import_s = time.perf_counter() - t
-    cold, cold_parts, cold_failed = run_all("cold")
-    cold_total = import_s + sum(cold.values())
-
-    # one more day: the next weekday's bars (and definitions, when that day re-publishes them)
-    day = end
-    new_dir = work / "incoming-day"
-    t = time.perf_counter()
-    new_files = []
-    for p in parents:
-        for schema in ("ohlcv-1d", "definition"):
-            data = generate(schema, p, day, day + dt.timedelta(days=1), seed=1)
-            if len(data.records):
-                path = new_dir / f"glbx-mdp3-{p.root}-{schema}-{day:%Y%m%d}-{day:%Y%m%d}.dbn.zst"
-                new_files.append(write_dbn_file(path, schema, p, day, day + dt.timedelta(days=1), seed=1))
-    for path in new_files:
-        zone.import_file(path)
-    inc_import_s = time.perf_counter() - t
-    inc, inc_parts, inc_failed = run_all("incremental")
-    inc_total = inc_import_s + sum(inc.values())
-
-    tab = Table(
-        f"Daily pipeline: {n_parents} parents x {years} years of ohlcv-1d + definition, --workers {workers}",
-        ["run", "import s", "bronze s", "silver s", "gold s", "total s", "target", "partitions (failed)"],
-    )
-    tab.rows.append(["cold raw -> gold", f"{import_s:.2f}", f"{cold['bronze']:.2f}", f"{cold['silver']:.2f}",
-                     f"{cold['gold']:.2f}", f"**{cold_total:.2f}**", "< 60 s", f"{cold_parts} ({cold_failed})"])
-    tab.rows.append([f"one-day incremental ({day})", f"{inc_import_s:.2f}", f"{inc['bronze']:.2f}",
-                     f"{inc['silver']:.2f}", f"{inc['gold']:.2f}", f"**{inc_total:.2f}**", "< 5 s",
-                     f"{inc_parts} ({inc_failed})"])
-    tab.notes.append(f"{len(paths)} raw files generated in {gen_s:.1f} s (not counted); "
-                     f"incremental: {len(new_files)} new one-day files, generation counted in its import column")
-    return [tab]
+    return run_daily(work, n_parents, years, workers)
 
 
 def bench_workers(work: Path, partitions: int) -> list[Table]:
@@ -432,6 +369,23 @@ def environment() -> str:
             f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
 
 
+def standalone(description: str, bench: Callable[[Path, int], list[Table]], prefix: str) -> None:
+    """``python -m benchmarks.<module> [--partitions N] [--keep DIR]``: one backfill table, printed."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--partitions", type=int, default=250)
+    ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    args = ap.parse_args()
+    root = args.keep or Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        (tab,) = bench(root, args.partitions)
+        load = os.getloadavg()
+        print(f"cpus: {os.cpu_count()}, load average at end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}\n")
+        print(tab.markdown())
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> list[Table]:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=2_000_000, help="MBP-10 records of the bronze file")
@@ -440,7 +394,9 @@ def main(argv: list[str] | None = None) -> list[Table]:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=2, help="runs per measurement (best kept)")
     ap.add_argument("--quick", action="store_true", help="smoke sizes: 20,000 records, 2 parents x 2 years, 1 run")
-    ap.add_argument("--only", choices=["bronze", "daily", "workers", "reads", "startup", "api", "publish"], default=None)
+    ap.add_argument("--only", default=None,
+                    choices=["bronze", "throughput", "daily", "workers", "cluster", "objectstore", "reads", "startup", "api",
+                             "publish"])
     ap.add_argument("--partitions", type=int, default=250, help="partitions of the workers backfill")
     ap.add_argument("--out", type=Path, default=None,
                     help="results file (default benchmarks/RESULTS.md; none with --quick)")
@@ -462,10 +418,22 @@ def main(argv: list[str] | None = None) -> list[Table]:
         work = Path(tmp)
         if args.only in (None, "bronze"):
             tables += bench_bronze(work, args.records, args.repeat)
+        if args.only in (None, "throughput"):
+            from benchmarks.bench_throughput import bench_throughput
+
+            tables += bench_throughput(work, 0.02 if args.quick else 1.0, args.repeat)
         if args.only in (None, "daily"):
             tables += bench_daily(work, args.parents, args.years, args.workers)
         if args.only in (None, "workers"):
             tables += bench_workers(work, args.partitions)
+        if args.only in (None, "cluster"):
+            from benchmarks.bench_cluster import bench_cluster
+
+            tables += bench_cluster(work, args.partitions)
+        if args.only in (None, "objectstore"):
+            from benchmarks.bench_objectstore import bench_objectstore
+
+            tables += bench_objectstore(work, args.partitions)
         if args.only in (None, "reads"):
             tables += bench_reads(work, args.parents, args.years, args.repeat)
         if args.only in (None, "startup"):

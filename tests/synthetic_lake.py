@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from rst.framework.lake import Lake, Layer
-from rst.framework.runner import run_waves
+from rst.framework.runner import run_tasks
 from rst.framework.stage import Outcome, PartitionResult
 from rst.series import SeriesDefinition, SeriesStore
 from rst.sources.raw_zone import RawZone
@@ -43,7 +43,7 @@ _CACHE: dict[str, Lake] = {}
 
 def run(lake: Lake, layers: list[Layer], force: bool = False) -> list[PartitionResult]:
     """Run ``layers`` for ES inline; fail the test on any failed partition."""
-    results = run_waves(plan(lake, layers, [PARENT], None, force=force))
+    results = run_tasks(plan(lake, layers, [PARENT], None, force=force))
     failed = [f"{r.partition.label}: {r.error}" for r in results if r.outcome is Outcome.FAILED]
     if failed:
         pytest.fail("\n".join(failed))

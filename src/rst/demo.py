@@ -81,6 +81,10 @@ def run_demo(
     finally:
         shutil.rmtree(incoming, ignore_errors=True)
     ensure_demo_series(lake, parents)
+    if lake.remote is not None:  # the series definitions travel with the lake
+        from rst.framework.objectlake import publish_documents
+
+        publish_documents(lake)
     step(f"running {' -> '.join(layer.value for layer in layers)}")
     results = run_pipeline(lake, parents, layers=layers, workers=workers, on_result=on_result)
     new = sum(f.sha256 not in before for f in raw_files)

@@ -10,6 +10,12 @@ invalid manifest): never extra or missing rows. Partitions are selected by their
 range, rows by their date column, so ``start``/``end`` cost no more I/O than
 the partitions they touch.
 
+On a lake on object storage (``s3://bucket/prefix``) a partition is what its pointer names
+(:mod:`rst.framework.pointer`): readers resolve each pointer, check the manifest against the
+SHA256 it names, and read exactly that attempt's parts, fetched into a local content-addressed
+cache and verified; a partition being rebuilt meanwhile is read whole in its old or its new
+version. :func:`current_files` gives DuckDB and polars the same exact file list.
+
 Dates are *inclusive* on both ends (``start=2024-03-01, end=2024-03-31`` is the
 whole of March), and are trading dates where the table has a ``trading_date``
 column, else the UTC date of ``ts_event``/``ts_recv``.
@@ -20,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -29,12 +36,70 @@ from rst.framework.lake import Lake, Layer
 from rst.framework.listing import table_entries
 from rst.framework.manifest import SUCCESS, inspect_manifest, read_manifest
 
+if TYPE_CHECKING:
+    from rst.framework.manifest import Manifest
+    from rst.framework.objectlake import ObjectStorage
+
 DATE_COLUMNS = ("trading_date", "ts_event", "ts_recv")
 """Row date column, in order of preference: trading date, else UTC date of the timestamp."""
 
 
 def _lake(lake: Lake | str | os.PathLike[str] | None) -> Lake:
-    return lake if isinstance(lake, Lake) else Lake.open(lake)
+    if isinstance(lake, Lake):
+        return lake
+    resolved = Lake.resolve(lake)
+    if resolved.remote is None:
+        return Lake.open(lake)
+    from rst.framework.objectlake import ObjectStorage
+
+    storage = resolved.storage  # readers resolve pointers themselves: no mirror refresh, only the documents
+    assert isinstance(storage, ObjectStorage)
+    storage.pull()
+    return resolved
+
+
+def current_files(
+    layer: Layer | str,
+    symbol: str,
+    table: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    lake: Lake | str | os.PathLike[str] | None = None,
+) -> list[str]:
+    """The exact files of a table's current complete partitions overlapping ``[start, end]``, in key order.
+
+    What to hand DuckDB or polars instead of a glob (a glob over a table would also match a
+    partition's superseded or orphan attempts on object storage, and half-written state
+    nowhere else):
+
+    >>> files = rst.read.current_files("silver", "ES", "ohlcv_1d", lake="s3://bucket/lake")
+    >>> duckdb.sql(f"SELECT * FROM read_parquet({files!r})")            # doctest: +SKIP
+    >>> pl.scan_parquet(files, hive_partitioning=False)                   # doctest: +SKIP
+
+    Local lakes give absolute paths; ``s3://`` lakes give ``s3://`` URIs, valid for at least the
+    lake's grace period (600 s) even if the partitions are rebuilt meanwhile (credentials and
+    endpoint for the reader come from its own AWS configuration). Rows are not filtered by
+    date: the files are whole partitions.
+
+    Raises
+    ------
+    PartitionCorrupt
+        As :func:`read_table`.
+    """
+    the_lake = _lake(lake)
+    layer = Layer(layer)
+    if the_lake.remote is not None:
+        return _object_storage(the_lake).table_files(layer, symbol, table, start, end)
+    claimed = [d for d in _partitions(the_lake, layer, symbol, table, start, end) if os.path.lexists(d / SUCCESS)]
+    return [str(f) for d in claimed for f in partition_files(d, the_lake)]
+
+
+def _object_storage(lake: Lake) -> ObjectStorage:
+    from rst.framework.objectlake import ObjectStorage
+
+    storage = lake.storage
+    assert isinstance(storage, ObjectStorage)
+    return storage
 
 
 def complete_partitions(
@@ -80,9 +145,27 @@ def partition_files(directory: Path, lake: Lake | None = None) -> list[Path]:
             raise PartitionCorrupt(name, why)
         raise InputMissing(directory, f"not a complete partition: {why}")
     problem = partition_problem(directory, manifest, the_lake)
+    if problem and the_lake is not None:
+        fetched = _fetch_mirrored(the_lake, directory)
+        if fetched is not None:
+            manifest, problem = fetched, partition_problem(directory, fetched, the_lake)
     if problem:
         raise PartitionCorrupt(name, problem)
     return [directory / o.path for o in manifest.outputs]
+
+
+def _fetch_mirrored(lake: Lake, directory: Path) -> Manifest | None:
+    """When ``lake`` mirrors an ``s3://`` lake, fetch the partition at ``directory`` whole; its manifest.
+
+    A mirror holds a partition's manifest before its parts (see :mod:`rst.framework.objectlake`):
+    the parts come on first read. None for a local lake (nothing to fetch: the problem stands).
+    """
+    from rst.framework.listing import partition_at
+    from rst.framework.storage import object_storage_at
+
+    storage = object_storage_at(lake.root)
+    partition = partition_at(lake, directory) if storage is not None else None
+    return storage.materialise(partition) if storage is not None and partition is not None else None
 
 
 def scan_partitions(directories: list[Path], lake: Lake | None = None) -> pl.LazyFrame | None:
@@ -157,6 +240,8 @@ def read_table(
     """
     the_lake = _lake(lake)
     layer = Layer(layer)
+    if the_lake.remote is not None:
+        return _read_remote(the_lake, layer, symbol, table, start, end)
     claimed = [d for d in _partitions(the_lake, layer, symbol, table, start, end) if os.path.lexists(d / SUCCESS)]
     scan = scan_partitions(claimed, the_lake)
     if scan is None:
@@ -169,6 +254,25 @@ def read_table(
     if condition is not None:
         scan = scan.filter(condition)
     return scan.collect()
+
+
+def _read_remote(
+    lake: Lake, layer: Layer, symbol: str, table: str, start: dt.date | None, end: dt.date | None
+) -> pl.DataFrame:
+    """:func:`read_table` on object storage: the parts the pointers name, fetched and verified."""
+    storage = _object_storage(lake)
+    files = storage.local_table_files(layer, symbol, table, start, end)
+    if not files:
+        if not storage.table_versions(layer, symbol, table):
+            raise InputMissing(
+                lake.table_dir(layer, symbol, table),
+                f"no complete partition of {layer.value}/{symbol}/{table} in {lake.remote}",
+            )
+        any_version = storage.local_table_files(layer, symbol, table)[:1]
+        return pl.scan_parquet(any_version, hive_partitioning=False).head(0).collect()
+    scan = pl.scan_parquet(files, hive_partitioning=False)
+    condition = _date_filter(scan.collect_schema(), start, end)
+    return (scan.filter(condition) if condition is not None else scan).collect()
 
 
 def _empty(lake: Lake, layer: Layer, symbol: str, table: str) -> pl.DataFrame:

@@ -32,8 +32,10 @@ def test_bronze_tables_have_expected_rows_and_columns(tmp_path: Path) -> None:
 def test_daily_table_has_cold_and_incremental_rows(tmp_path: Path) -> None:
     (tab,) = run.bench_daily(tmp_path, n_parents=1, years=1, workers=1)
     assert tab.header[:5] == ["run", "import s", "bronze s", "silver s", "gold s"]
-    assert [r[0].split()[0] for r in tab.rows] == ["cold", "one-day"]
-    assert all(r[-1].endswith("(0)") for r in tab.rows)  # no failed partition
+    assert [r[0].split()[0] for r in tab.rows] == ["cold", "one-day", "one-day", "nothing"]
+    assert "`rst import` + `rst run`" in tab.rows[2][0]  # the update as a user runs it: two commands
+    assert all(len(r) == len(tab.header) for r in tab.rows)
+    assert all(r[7].endswith("(0)") for r in tab.rows[:2])  # no failed partition (the commands exit 0 or raise)
 
 
 @pytest.mark.slow

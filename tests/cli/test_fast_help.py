@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("polars", "pyarrow", "numpy", "pandas", "databento", "fastavro", "rich", "zstandard")
+HEAVY = ("polars", "pyarrow", "numpy", "pandas", "databento", "fastavro", "rich", "zstandard", "distributed", "dask")
 
 PROBE = """
 import contextlib, io, json, sys

@@ -195,7 +195,7 @@ def test_failing_write_leaves_previous_partition_intact(stage, make_stage, lake,
     def enospc(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    import rst.framework.stage as stage_mod
+    import rst.framework.parts as stage_mod
 
     def half_then_enospc(table, path):
         path.write_bytes(b"PAR1 half a file")

@@ -30,7 +30,7 @@ from toystage import (
     write_raw,
 )
 
-import rst.framework.stage as stage_mod
+import rst.framework.parts as parts_mod
 from rst.framework.lake import Lake, Layer
 from rst.framework.manifest import read_manifest
 from rst.framework.stage import Outcome, PartitionState
@@ -69,7 +69,7 @@ def _check_quarantine_complete(lake: Lake, key) -> None:
 
 
 def _crash_and_recover(lake, key, run_worker, kill_at, rows_per_file, next_mult, monkeypatch):
-    monkeypatch.setattr(stage_mod, "ROWS_PER_FILE", rows_per_file)
+    monkeypatch.setattr(parts_mod, "ROWS_PER_FILE", rows_per_file)
     assert ToyStage(lake, SYMBOL, {"mult": OLD}).run(key).outcome is Outcome.BUILT
 
     proc = run_worker({"params": {"mult": NEW}, "rows_per_file": rows_per_file}, env={"RST_TEST_KILL_AT": kill_at})
@@ -179,7 +179,7 @@ def test_readers_never_see_a_mix_during_rebuilds(lake, key, run_worker, monkeypa
     loaded cores.
     """
     write_raw(lake, key, "a.txt", list(range(1, 41)))
-    monkeypatch.setattr(stage_mod, "ROWS_PER_FILE", rows_per_file)
+    monkeypatch.setattr(parts_mod, "ROWS_PER_FILE", rows_per_file)
     ToyStage(lake, SYMBOL, {"mult": OLD, "batch": 4}).run(key)
     builds = [expected_rows(lake, key, m) for m in (OLD, NEW)]
     table_dir = lake.table_dir(Layer.BRONZE, SYMBOL, "toy")

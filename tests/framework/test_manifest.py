@@ -78,9 +78,9 @@ def test_missing_success_makes_partition_incomplete(stage, key, part_dir):
 
 
 def test_multiple_parts_are_all_recorded(stage, key, part_dir, monkeypatch):
-    import rst.framework.stage as stage_mod
+    import rst.framework.parts as parts_mod
 
-    monkeypatch.setattr(stage_mod, "ROWS_PER_FILE", 4)
+    monkeypatch.setattr(parts_mod, "ROWS_PER_FILE", 4)
     stage.run(key)
     m = check_manifest_matches_files(part_dir)
     content_id = hashlib.sha256("".join(o.sha256 for o in m.outputs).encode()).hexdigest()[:12]

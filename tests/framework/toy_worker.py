@@ -31,7 +31,9 @@ from toystage import TABLE, ToyStage  # noqa: E402
 
 import rst.framework.commit as commit  # noqa: E402
 import rst.framework.manifest as manifest  # noqa: E402
+import rst.framework.parts as parts_mod  # noqa: E402
 import rst.framework.stage as stage_mod  # noqa: E402
+import rst.framework.storage as storage_mod  # noqa: E402
 from rst.errors import PartitionLocked  # noqa: E402
 from rst.framework.lake import Lake  # noqa: E402
 from rst.framework.partition import Granularity, PartitionKey  # noqa: E402
@@ -51,7 +53,7 @@ def _is_main(path: Path) -> bool:
 def install_kill_hooks() -> None:
     orig_write_parts = stage_mod._write_parts
     orig_write_synced = manifest._write_synced
-    orig_swap_in = stage_mod.swap_in
+    orig_swap_in = storage_mod.swap_in
     orig_exchange = commit._exchange
 
     def write_parts(staging, contract, label, batches):  # type: ignore[no-untyped-def]
@@ -81,7 +83,7 @@ def install_kill_hooks() -> None:
 
     stage_mod._write_parts = write_parts
     manifest._write_synced = write_synced
-    stage_mod.swap_in = swap_in
+    storage_mod.swap_in = swap_in
     commit._exchange = exchange
 
 
@@ -89,7 +91,7 @@ def main() -> None:
     args = json.loads(sys.argv[1])
     install_kill_hooks()
     if "rows_per_file" in args:
-        stage_mod.ROWS_PER_FILE = int(args["rows_per_file"])
+        parts_mod.ROWS_PER_FILE = int(args["rows_per_file"])
     lake = Lake(Path(args["lake"]))
     key = PartitionKey(Granularity.DAY, args["key"])
     if args.get("go"):

@@ -23,10 +23,10 @@ from opshelpers import (
     tree_snapshot,
 )
 
-import rst.framework.stage as stage_mod
+import rst.framework.parts as parts_mod
 from rst.framework.lake import Layer
 from rst.framework.runlog import RunStatus, read_runs
-from rst.framework.runner import run_waves
+from rst.framework.runner import run_tasks
 from rst.framework.stage import Outcome
 from rst.framework.verify import verify_lake
 from rst.stages.registry import plan
@@ -71,7 +71,7 @@ def test_worker_sigkilled_mid_run_then_rerun_builds_exactly_the_missing(raw_lake
     assert victim not in done
     everything = set(states_of(raw_lake))
 
-    results = run_waves(plan(raw_lake, list(Layer), ["ES"], None))
+    results = run_tasks(plan(raw_lake, list(Layer), ["ES"], None))
     built = {r.partition.label for r in results if r.outcome is Outcome.BUILT}
     skipped = {r.partition.label for r in results if r.outcome is Outcome.SKIPPED}
     assert not [r for r in results if r.outcome is Outcome.FAILED]
@@ -87,11 +87,17 @@ def test_corrupt_raw_file_fails_only_its_partitions_naming_the_file(raw_lake, cl
     result = cli_run(raw_lake, "run", "--layer", "all")
     assert result.exit_code == 1
     run = last_run(raw_lake)
-    failed = [e for e in run.errors]
-    assert failed and run.count(Outcome.FAILED) == len(failed)
-    assert all(e.startswith("bronze/ES/ohlcv_1h/month=2024-0") and path.name in e for e in failed)
+    errors = [e for e in run.errors]
+    assert errors and run.count(Outcome.FAILED) == len(errors)
+    failed = [e for e in errors if "not built: its input" not in e]
+    assert failed and all(e.startswith("bronze/ES/ohlcv_1h/month=2024-0") and path.name in e for e in failed)
+    # what reads a failed partition is not built from the old one: it names the failed input
+    roots = {e.split(": ", 1)[0] for e in failed}
+    blocked = [e for e in errors if e not in failed]
+    assert blocked and all(e.split("not built: its input ", 1)[1].split(" ", 1)[0] in roots | {b.split(": ", 1)[0] for b in blocked} for e in blocked)
+    assert all(e.startswith(("silver/ES/ohlcv_1h/", "silver/ES/ohlcv_1d_session/", "gold/")) for e in blocked)
     st = states_of(raw_lake)
-    assert {label for label, s in st.items() if s == "failed"} == {e.split(": ", 1)[0] for e in failed}
+    assert {label for label, s in st.items() if s == "failed"} == roots
     # every partition not reading the file is done (silver of a failed month has nothing to read yet)
     for label, state in st.items():
         if state != "failed" and not label.startswith(("silver/ES/ohlcv_1h/", "silver/ES/ohlcv_1d_session/", "gold/")):
@@ -106,13 +112,13 @@ def _inject_enospc(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     def full(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    if hasattr(stage_mod, "_write_parquet"):  # polars writer seam: write half a file, then the disk is full
+    if hasattr(parts_mod, "_write_parquet"):  # polars writer seam: write half a file, then the disk is full
 
         def torn(table, path):  # type: ignore[no-untyped-def]
             Path(path).write_bytes(b"PAR1" + b"\0" * 4096)
             full()
 
-        monkeypatch.setattr(stage_mod, "_write_parquet", torn)
+        monkeypatch.setattr(parts_mod, "_write_parquet", torn)
     else:
         monkeypatch.setattr(pq.ParquetWriter, "write_table", full)
 

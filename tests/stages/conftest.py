@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rst.framework.lake import Lake, Layer
-from rst.framework.runner import run_waves
+from rst.framework.runner import run_tasks
 from rst.framework.stage import PartitionResult
 from rst.sources.raw_zone import RawZone
 from rst.stages.registry import plan
@@ -33,7 +33,7 @@ def run_layers() -> RunLayers:
         dates: Sequence | None = None,
         force: bool = False,
     ) -> list[PartitionResult]:
-        return run_waves(plan(lake, list(layers), list(symbols), dates, force=force))
+        return run_tasks(plan(lake, list(layers), list(symbols), dates, force=force))
 
     return run
 

@@ -40,9 +40,9 @@ def build(lake: Lake, tmp: Path, files: dict[str, tuple[str, np.ndarray, tuple[i
     zone.import_file(es_definitions(tmp / "in" / "defs.dbn.zst", DAY))
     for name, (schema, rec, (start, end)) in files.items():
         zone.import_file(write(tmp / "in" / name, schema, rec, start, end, **kw.get(name, {})), symbol="ES")
-    from rst.framework.runner import run_waves
+    from rst.framework.runner import run_tasks
 
-    results = run_waves(plan(lake, [Layer.BRONZE], ["ES"], [DAY]))
+    results = run_tasks(plan(lake, [Layer.BRONZE], ["ES"], [DAY]))
     assert all(r.outcome is not Outcome.FAILED for r in results), [r.error for r in results]
 
 

@@ -12,7 +12,7 @@ import pytest
 from intraday_dbn import MID, NS, book, es_definitions, local_ns, statistics, write
 
 from rst.framework.lake import Lake, Layer
-from rst.framework.runner import run_waves
+from rst.framework.runner import run_tasks
 from rst.framework.stage import Outcome
 from rst.sources.raw_zone import RawZone
 from rst.stages.gold.windows import SessionWindow
@@ -25,7 +25,7 @@ NY = "America/New_York"
 
 
 def run(lake: Lake, layers: list[Layer], dates: list[dt.date]) -> None:
-    results = run_waves(plan(lake, layers, ["ES"], dates))
+    results = run_tasks(plan(lake, layers, ["ES"], dates))
     assert all(r.outcome is not Outcome.FAILED for r in results), [r.error for r in results]
 
 

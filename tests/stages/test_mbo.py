@@ -16,7 +16,7 @@ from samples import read_table as read
 
 from rst.framework.lake import Lake, Layer
 from rst.framework.manifest import read_manifest
-from rst.framework.runner import run_waves
+from rst.framework.runner import run_tasks
 from rst.framework.stage import Outcome, PartitionState
 from rst.ops.status import lake_status
 from rst.sources.raw_zone import RawZone
@@ -110,7 +110,7 @@ def test_mbo_quarantine_follows_databento_semantics(lake: Lake, tmp_path: Path) 
     zone = RawZone(lake.root)
     zone.import_file(es_definitions(tmp_path / "in" / "defs.dbn.zst", DAY))
     zone.import_file(write(tmp_path / "in" / "mbo.dbn.zst", "mbo", rec, start, start + 3600 * 10**9), symbol="ES")
-    results = run_waves(plan(lake, [Layer.BRONZE], ["ES"], [DAY]))
+    results = run_tasks(plan(lake, [Layer.BRONZE], ["ES"], [DAY]))
     assert [r.outcome for r in results if r.partition.table == "mbo"] == [Outcome.BUILT]
 
     part = lake.table_dir(Layer.BRONZE, "ES", "mbo") / f"dt={DAY}"

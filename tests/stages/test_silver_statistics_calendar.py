@@ -12,7 +12,7 @@ from pathlib import Path
 from intraday_dbn import MID, NS, es_definitions, local_ns, statistics, write
 
 from rst.framework.lake import Lake, Layer
-from rst.framework.runner import run_waves
+from rst.framework.runner import run_tasks
 from rst.framework.stage import Outcome
 from rst.sources.raw_zone import RawZone
 from rst.stages.registry import plan
@@ -28,7 +28,7 @@ def test_bronze_fallback_books_a_holiday_session_to_the_next_trade_date(lake: La
     rows = [{"ts_recv": local_ns(MLK, 11, 0, 0, CHICAGO), "instrument_id": 5482, "stat_type": 3, "price": MID}]
     start = local_ns(MLK, 0, 0, 0, CHICAGO)
     zone.import_file(write(tmp_path / "s.dbn.zst", "statistics", statistics(rows), start, start + 86_400 * NS))
-    results = run_waves(plan(lake, [Layer.BRONZE], ["ES"], [MLK, MLK + dt.timedelta(days=1)]))
+    results = run_tasks(plan(lake, [Layer.BRONZE], ["ES"], [MLK, MLK + dt.timedelta(days=1)]))
     assert results and all(r.outcome is not Outcome.FAILED for r in results), [r.error for r in results]
     assert not lake.table_dir(Layer.SILVER, "ES", "statistics").exists()  # the bronze fallback is what is read
 

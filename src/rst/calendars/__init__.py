@@ -3,7 +3,8 @@
 A parent's calendar is named in ``<lake>/_config/parents.toml`` (``calendar = "CMES"``),
 else chosen from its exchange (:mod:`rst.calendars.groups`); :func:`get_calendar`
 builds it once per process from the ``exchange_calendars`` library (imported lazily,
-only here) plus rst's booking rule (:mod:`rst.calendars.booking`). See
+only here) plus rst's booking rule (:mod:`rst.calendars.booking`), and keeps the tables on
+disk (:mod:`rst.calendars.store`) so later processes need not import the library. See
 ``docs/trading_dates.md``.
 """
 

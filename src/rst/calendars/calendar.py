@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -47,6 +48,8 @@ class TradingCalendar:
     holidays: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype="datetime64[D]"))
     early_closes: dict[dt.date, int] = field(default_factory=dict)
     open_ns: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    _digests: dict[tuple[dt.date, dt.date], str] = field(default_factory=dict, repr=False)
+    """:meth:`digest` by range: the tables never change once built, and every plan asks per parent."""
 
     @property
     def identity(self) -> str:
@@ -123,11 +126,15 @@ class TradingCalendar:
 
         Recorded in a partition's lineage, so a calendar change stales exactly the partitions whose dates it touches.
         """
+        known = self._digests.get((first, last))
+        if known is not None:
+            return known
         lo, hi = np.datetime64(first), np.datetime64(last) + _DAY
         days = np.arange(lo, hi, dtype="datetime64[D]")
         closes = sorted((d, ns) for d, ns in self.early_closes.items() if first <= d <= last)
         text = f"{self.identity}|{self.book(days).tobytes().hex()}|{closes}"
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        digest = self._digests[(first, last)] = hashlib.sha256(text.encode()).hexdigest()[:16]
+        return digest
 
 
 @lru_cache(maxsize=16)
@@ -140,7 +147,26 @@ def get_calendar(name: str) -> TradingCalendar:
 
 
 def _from_library(name: str) -> TradingCalendar:
-    """Sessions and closes from ``exchange_calendars`` (imported here, lazily), then rst's booking rule."""
+    """Sessions and closes from ``exchange_calendars`` plus rst's booking rule, kept on disk
+    (:mod:`rst.calendars.store`): only the first process after an install or a code change imports the library."""
+    from rst.calendars import booking, store
+
+    path = store.cache_path(name, store.cache_key(Path(__file__), Path(booking.__file__)))
+    arrays = store.load(path)
+    if arrays is None:
+        arrays = _library_arrays(name)
+        store.save(path, arrays)
+    days = "datetime64[D]"
+    early_closes = {
+        d.item(): int(ns) for d, ns in zip(arrays["early_days"].astype(days), arrays["early_ns"], strict=True)
+    }
+    return TradingCalendar(
+        name, arrays["sessions"].astype(days), arrays["holidays"].astype(days), early_closes, arrays["open_ns"]
+    )
+
+
+def _library_arrays(name: str) -> dict[str, np.ndarray]:
+    """The calendar's tables as plain int64 arrays (days since the epoch, UTC ns), from the library (imported here)."""
     import warnings
 
     import exchange_calendars
@@ -155,5 +181,10 @@ def _from_library(name: str) -> TradingCalendar:
     early = np.isin(sessions, np.asarray(cal.early_closes.values, dtype="datetime64[D]"))
     holiday = holiday_sessions(sessions, early)
     keep = ~holiday
-    early_closes = {d.item(): int(ns) for d, ns in zip(sessions[early & keep], closes[early & keep], strict=True)}
-    return TradingCalendar(name, sessions[keep], sessions[holiday], early_closes, np.column_stack([opens, closes]))
+    return {
+        "sessions": sessions[keep].astype(np.int64),
+        "holidays": sessions[holiday].astype(np.int64),
+        "early_days": sessions[early & keep].astype(np.int64),
+        "early_ns": closes[early & keep],
+        "open_ns": np.column_stack([opens, closes]),
+    }

@@ -37,6 +37,7 @@ def server_options(port: int, address: str) -> dict[str, object]:
 @click.option("--address", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
 def app(lake: str | None, port: int, address: str) -> None:
     """Serve the web app (data updates, symbol browser, definitions, parent metadata, continuous series, health)."""
+    Lake.resolve(lake).refuse_remote("rst app")
     from streamlit.web import bootstrap
 
     the_lake = Lake.open(lake)

@@ -106,6 +106,7 @@ def download(
     quiet: bool,
 ) -> None:
     """Download SYMBOLs' uncovered windows of [START, END) into the raw zone; exit 1 if any failed."""
+    Lake.resolve(lake).refuse_remote("rst download")
     from rst.ops.names import databento_schema
     from rst.sources.databento_api.download import DownloadRequest, download_missing
 

@@ -13,6 +13,7 @@ from rst.framework.layout import LAYOUT_VERSION, migrate
 @lake_option
 def migrate_cmd(lake: str | None) -> None:
     """Rename an old-layout lake's `symbol=` directories to `parent=`; derived layers are rebuilt by the next run."""
+    Lake.resolve(lake).refuse_remote("rst migrate")
     the_lake = Lake.resolve(lake)
     done = migrate(the_lake)
     if done.from_version == LAYOUT_VERSION:

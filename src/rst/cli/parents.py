@@ -34,6 +34,7 @@ def when(value: dt.datetime | None) -> str:
 @click.pass_context
 def parents(ctx: click.Context, lake: str | None) -> None:
     """List the parents of the lake (metadata from definitions, overrides from _config/parents.toml)."""
+    Lake.resolve(lake).refuse_remote("rst parents")
     ctx.obj = lake
     if ctx.invoked_subcommand is not None:
         return

@@ -40,6 +40,7 @@ def publish(
     dt_text: str | None, dates_text: str | None, force: bool, verbose: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Publish silver and gold partitions to PostgreSQL (upserts, one transaction per partition)."""
+    Lake.resolve(lake).refuse_remote("rst publish")
     from rst.ops.names import check_parents
     from rst.serving.connection import database_url as resolve_url
     from rst.serving.publish import DEFAULT_LAYERS, Outcome, PartitionReport, plan

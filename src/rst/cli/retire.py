@@ -18,6 +18,7 @@ from rst.framework.lake import Lake
 @click.option("--reason", default="", help="Why the file is retired (kept in _rejected/…/retired.json).")
 def retire(lake: str | None, rawfile: Path, reason: str) -> None:
     """Retire RAWFILE: out of the raw zone with its catalogue entry, kept under _rejected/; nothing is deleted."""
+    Lake.resolve(lake).refuse_remote("rst retire")
     from rich.markup import escape
 
     from rst.framework.partition import Granularity

@@ -27,6 +27,7 @@ STYLE = {"ok": "green", "failed": "red", "interrupted": "yellow"}
 @click.option("--json", "as_json", is_flag=True, help="One JSON record per line (the log's own format).")
 def runs(lake: str | None, last: int, as_json: bool) -> None:
     """Show the last runs: when, command, outcome, partitions built/skipped/failed, rows, seconds."""
+    Lake.resolve(lake).refuse_remote("rst runs")
     from rich.markup import escape
     from rich.table import Table
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 def _store(lake: str | None) -> SeriesStore:
     from rst.series import SeriesStore
 
+    Lake.resolve(lake).refuse_remote("rst series")
     return SeriesStore(Lake.open(lake).root)
 
 
@@ -65,6 +66,7 @@ def add(
         start=validate_date(start, "start"),
         notes=notes,
     )
+    Lake.resolve(lake).refuse_remote("rst series add")
     the_lake = Lake.open(lake)
     path = SeriesStore(the_lake.root).add(defn, replace=replace)
     out_console.print(f"saved {defn.series_id} ({defn.parent}) -> {path}", highlight=False)

@@ -58,6 +58,7 @@ def serve(
     if database_url and not lake_given:
         backend, what = DatabaseBackend(database_url), "the PostgreSQL database"
     else:
+        Lake.resolve(lake).refuse_remote("rst serve")
         the_lake = Lake.open(lake)
         backend, what = LakeBackend(the_lake), f"the lake {the_lake.root}"
     from rst.serving.api import create_app

@@ -53,7 +53,10 @@ def status(
     quiet: bool,
 ) -> None:
     """Per table and partition: done, missing, stale (and why), failed or corrupt (with what is wrong and the command to rerun)."""
+    from rst.framework.lake import Lake
     from rst.ops.status import lake_status
+
+    Lake.resolve(lake).refuse_remote("rst status")
 
     apply_verbosity(verbose, quiet)
     chosen = select_partitions(lake, layer, symbols, dt_text, dates_text, tables)

@@ -142,6 +142,7 @@ def update(
 
     See config/update.example.toml in the repository for a commented example config (it runs as is
     on the demo lake with --no-download)."""
+    Lake.resolve(lake).refuse_remote("rst update")
     from rst.framework.runlog import append_run, new_record
     from rst.sources.databento_api.update import UpdateReport, run_update
     from rst.sources.databento_api.update_config import load_update_config

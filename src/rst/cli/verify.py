@@ -23,6 +23,7 @@ from rst.framework.verify import Problem, partition_dirs, verify_lake
 @verbosity_options
 def verify(lake: str | None, layer: str, no_raw: bool, do_repair: bool, verbose: bool, quiet: bool) -> None:
     """Re-hash partitions against their manifests and raw files against the catalogue."""
+    Lake.resolve(lake).refuse_remote("rst verify")
     from rich.markup import escape
 
     from rst.ops.repair import failed, repair

@@ -21,8 +21,10 @@ Guarantees (local POSIX filesystem, Linux):
   symlink-safe helpers of :mod:`rst.framework.paths`: a symlink planted in the lake
   never makes a commit, a sweep or a purge write or delete outside it.
 
-Not atomic on object storage, where rename is copy+delete: a future S3 backend
-must replace :func:`swap_in` with a conditional-write commit.
+Local filesystems only: on object storage, where rename is copy+delete, a lake commits
+with attempt prefixes and a conditionally written pointer instead
+(:mod:`rst.framework.objectlake`); :mod:`rst.framework.storage` puts both behind one
+interface, and an object-storage lake still uses this module for its local mirror.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Rename is atomic but not exclusive, so :meth:`Stage.run` takes a :class:`PartitionLock`
 before its up-to-date check and holds it through the commit. A lock dies with its
 process (SIGKILL included), so a crashed writer never blocks the next run.
-Advisory and local: not effective across hosts on NFS.
+Advisory and local: not effective across hosts on NFS. A lake on object storage locks
+its partitions with lease objects instead (:mod:`rst.framework.lease`).
 """
 
 from __future__ import annotations

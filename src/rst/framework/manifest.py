@@ -129,8 +129,9 @@ def read_manifest(directory: Path) -> Manifest | None:
     the listed outputs is not checked here (see :mod:`rst.framework.integrity`): a planted
     file changes no stamp, so that check must never be cached.
     """
+    path = os.fspath(directory)  # plain strings: a plan calls this thousands of times
     try:
-        stamp = (str(directory), _stamp(directory / MANIFEST), _stamp(directory / SUCCESS))
+        stamp = (path, _stamp(os.path.join(path, MANIFEST)), _stamp(os.path.join(path, SUCCESS)))
     except OSError:  # missing, or a file where the partition directory should be
         return None
     cached = _READ_CACHE.get(stamp)
@@ -151,16 +152,18 @@ def inspect_manifest(directory: Path) -> tuple[Manifest | None, str]:
     Uncached (:func:`read_manifest` is the cached form); the reason is one line such as
     ``no _SUCCESS``, ``_SUCCESS does not match _MANIFEST.json`` or ``_MANIFEST.json: lacks rows_out``.
     """
-    if not directory.is_dir():
-        return None, "not a directory" if directory.exists() or directory.is_symlink() else "no partition directory"
+    path = os.fspath(directory)
+    if not os.path.isdir(path):
+        return None, "not a directory" if os.path.lexists(path) else "no partition directory"
     try:
-        if (directory / MANIFEST).stat().st_size > MAX_MANIFEST_BYTES:
-            return None, f"{MANIFEST} is larger than {MAX_MANIFEST_BYTES >> 20} MiB"
-        data = (directory / MANIFEST).read_bytes()
+        with open(os.path.join(path, MANIFEST), "rb") as f:
+            if os.fstat(f.fileno()).st_size > MAX_MANIFEST_BYTES:
+                return None, f"{MANIFEST} is larger than {MAX_MANIFEST_BYTES >> 20} MiB"
+            data = f.read()
     except OSError as exc:
         return None, f"no {MANIFEST}" if isinstance(exc, FileNotFoundError) else f"{MANIFEST}: {exc.strerror}"
     try:
-        with open(directory / SUCCESS, "rb") as f:
+        with open(os.path.join(path, SUCCESS), "rb") as f:
             marker = f.read(256).strip()
     except OSError as exc:
         return None, f"no {SUCCESS}" if isinstance(exc, FileNotFoundError) else f"{SUCCESS}: {exc.strerror}"
@@ -204,6 +207,8 @@ def _check_paths(path: Path | str, inputs: list[InputFile], outputs: list[Output
     if len(set(names)) != len(names):
         raise ManifestError(path, "an output is listed twice")
     for i in inputs:
+        if i.path and "/." not in f"/{i.path}" and not i.path.startswith("/") and "\x00" not in i.path:
+            continue  # the usual clean relative path, decided without building a PurePosixPath
         parts = PurePosixPath(i.path).parts
         if not parts or i.path.startswith("/") or "\x00" in i.path or any(p in (".", "..") for p in parts):
             raise ManifestError(path, f"input {_short(i.path)} is not a path inside the lake")
@@ -213,13 +218,14 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _KINDS: dict[str, Any] = {
     "a string": lambda v: isinstance(v, str),
     "a count": _is_count,
     "a finite number": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v),
     "an object": lambda v: isinstance(v, dict),
     "a list": lambda v: isinstance(v, list),
-    "a SHA256": lambda v: isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v) is not None,
+    "a SHA256": lambda v: isinstance(v, str) and _SHA256.fullmatch(v) is not None,
     "counters": lambda v: isinstance(v, dict) and all(isinstance(k, str) and _is_count(c) for k, c in v.items()),
 }
 _MANIFEST_FIELDS: dict[str, tuple[str, bool]] = {
@@ -251,7 +257,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _stamp(path: Path) -> tuple[int, int, int]:
+def _stamp(path: str) -> tuple[int, int, int]:
     st = os.stat(path)
     return st.st_ino, st.st_size, st.st_mtime_ns
 

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 
 from rst.framework.lake import Lake, Layer
@@ -118,7 +119,7 @@ class Partition:
     key: PartitionKey
 
     def path(self, lake: Lake) -> Path:
-        return lake.table_dir(self.layer, self.symbol, self.table) / self.key.dirname
+        return _partition_path(lake, self)
 
     @property
     def label(self) -> str:
@@ -132,3 +133,9 @@ class Partition:
 
     def __str__(self) -> str:
         return self.label
+
+
+@lru_cache(maxsize=1 << 16)
+def _partition_path(lake: Lake, partition: Partition) -> Path:
+    """Memoised: planning a large lake asks for the same few thousand paths many times (paths are immutable)."""
+    return lake.table_dir(partition.layer, partition.symbol, partition.table) / partition.key.dirname

@@ -66,14 +66,19 @@ def _kill_self() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def worker_init(run_pid: int) -> None:
+def worker_init(run_pid: int, environ: dict[str, str] | None = None) -> None:
     """Process-pool initializer: die with the fork server; leave SIGINT to the parent.
 
     ``run_pid`` is the process that made the pool: if it is already gone (it died
     between the fork and this call), the worker kills itself at once. A terminal's
     Ctrl-C reaches the whole process group: workers ignore it and finish their
-    partition while the parent stops dispatching.
+    partition while the parent stops dispatching. ``environ``: the pool maker's
+    environment (a worker forks from the fork server, whose environment is that of the
+    moment it started: object-storage credentials set since would be missing).
     """
+    if environ is not None:
+        os.environ.clear()
+        os.environ.update(environ)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if die_with_parent():
         try:

@@ -7,7 +7,10 @@ partition is produced, identically for every stage:
 lock → sweep stale staging → resolve inputs → up-to-date check → stage outside
 the table → ``transform()`` batch by batch → contract check → Parquet parts →
 manifest → ``_SUCCESS`` → fsync → atomic swap (the quarantine partition, if
-any, is staged alongside and swapped just before the main one).
+any, is staged alongside and swapped just before the main one). The lock, the reads of a
+partition's current version and the commit go through the lake's storage backend
+(:mod:`rst.framework.storage`: a local filesystem, or object storage with leases and
+pointers), so a stage cannot tell the two apart.
 
 So every partition is idempotent (skipped while its inputs, stage version,
 parameters and contract are unchanged), atomic (readers see the old or the new
@@ -28,23 +31,20 @@ import os
 import shutil
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar, final
 
-import polars as pl
 import pyarrow as pa
 
 from rst.errors import InputMissing, PartitionLocked, RstError, StageError
-from rst.framework.commit import fsync_tree, new_staging_dir, remove_partition, swap_in, sweep_staging
+from rst.framework.commit import fsync_tree, new_staging_dir, sweep_staging
 from rst.framework.contract import Contract, load_contract
-from rst.framework.hashing import sha256_bytes, sha256_file
-from rst.framework.integrity import partition_problem
+from rst.framework.hashing import sha256_file
 from rst.framework.lake import Lake, Layer
-from rst.framework.listing import claimed_keys
-from rst.framework.lock import PartitionLock
+from rst.framework.listing import claimed_keys, table_entries
 from rst.framework.manifest import (
     SUCCESS,
     InputFile,
@@ -55,28 +55,44 @@ from rst.framework.manifest import (
     write_manifest_and_success,
 )
 from rst.framework.partition import Granularity, Partition, PartitionKey, keys_for_dates
+from rst.framework.parts import _write_parts
 from rst.framework.paths import remove_tree, write_atomic
 from rst.framework.spill import SpillBuffer
 
-ROWS_PER_FILE = 8_000_000
-PART_BYTES = 256 << 20
-"""Arrow bytes buffered per part file: bounds a stage's write memory whatever the partition size."""
-PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "compression_level": 3, "statistics": True}
 RACY_NS = 100_000_000  # an input mtime this close to (or after) the moment we stat it is not trusted
+
+
+class Role(StrEnum):
+    """What an input is to the stage reading it; a stage reads its inputs by role (:class:`StageContext`)."""
+
+    DATA = "data"
+    """Raw files of the table's own DBN schema."""
+    DEFINITIONS = "definitions"
+    """Instrument definitions: raw definition files (bronze) or bronze definition partitions."""
+    RECORDS = "records"
+    """The upstream partitions a stage refines (bronze bars or records for silver, silver for gold windows)."""
+    DAILY_BARS = "daily_bars"
+    """Bronze daily bars an intraday front-month table ranks contracts by."""
+    BARS = "bars"
+    """Silver daily bars a continuous series is built from."""
+    STATISTICS = "statistics"
+    """Silver statistics (settlement, open interest) a continuous series may roll on."""
 
 
 @dataclass(frozen=True)
 class RawInput:
-    """A raw-zone file a partition reads (absolute path)."""
+    """A raw-zone file a partition reads (absolute path), in a :class:`Role`."""
 
     path: Path
+    role: Role = Role.DATA
 
 
 @dataclass(frozen=True)
 class PartitionInput:
-    """An upstream partition a partition reads; it must be complete."""
+    """An upstream partition a partition reads, in a :class:`Role`; it must be complete."""
 
     partition: Partition
+    role: Role = Role.RECORDS
 
 
 Input = RawInput | PartitionInput
@@ -116,6 +132,9 @@ class PartitionResult:
     error: str | None = None
     traceback: str | None = None
     """The formatted traceback of a FAILED result (shown with ``--verbose``)."""
+    transient: bool = False
+    """A FAILED result whose cause may go away by itself (a lock held elsewhere, a dropped
+    connection): the runner retries it with backoff (:mod:`rst.framework.runner`)."""
 
 
 @dataclass
@@ -150,11 +169,23 @@ class StageContext:
     def quarantined_rows(self) -> int:
         return self._quarantine.rows
 
-    def raw_paths(self) -> list[Path]:
-        return [i.path for i in self.inputs if isinstance(i, RawInput)]
+    def raw_paths(self, role: Role | None = None) -> list[Path]:
+        """The raw files among the inputs (of ``role``, or all), in declaration order."""
+        return [i.path for i in self.inputs if isinstance(i, RawInput) and role in (None, i.role)]
+
+    def partitions(self, role: Role) -> list[Partition]:
+        """The upstream partitions of ``role``, in declaration order."""
+        return [i.partition for i in self.inputs if isinstance(i, PartitionInput) and i.role == role]
 
     def upstream_dirs(self) -> list[Path]:
+        """The directories of every upstream partition, in declaration order."""
         return [i.partition.path(self.lake) for i in self.inputs if isinstance(i, PartitionInput)]
+
+    def files(self, role: Role) -> list[Path]:
+        """The Parquet parts of the upstream partitions of ``role``: exactly what their manifests list."""
+        from rst.read import partition_files
+
+        return [f for p in self.partitions(role) for f in partition_files(p.path(self.lake), self.lake)]
 
 
 class Stage(ABC):
@@ -188,6 +219,33 @@ class Stage(ABC):
     @property
     def contract(self) -> Contract:
         return load_contract(self.layer.value, self.table)
+
+    def waits_for(self) -> tuple[tuple[Layer, str], ...]:
+        """Tables (of this parent) whose every partition in a run must settle before this stage's.
+
+        For what a stage reads besides its declared inputs: silver and gold take the parent's
+        calendar from all its bronze definitions (:func:`rst.parents.parent_calendar`).
+        """
+        return ()
+
+    def complete(self, partition: Partition) -> bool:
+        """Whether ``partition`` is complete, or will be by the time this stage's task runs.
+
+        While a run is planned (:func:`rst.framework.graph.planning`), a partition the run
+        is about to build counts as complete, so :meth:`inputs` names it and the task graph
+        orders the reader after it; when the task runs, only what is on disk counts.
+        """
+        from rst.framework.graph import is_planned
+
+        return is_planned(partition) or read_manifest(partition.path(self.lake)) is not None
+
+    def complete_keys(self, layer: Layer, table: str) -> list[PartitionKey]:
+        """Keys of the complete partitions of this parent's ``table`` in ``layer`` (and, while planning, the planned ones)."""
+        from rst.framework.graph import planned_keys
+
+        on_disk, _ = table_entries(self.lake.table_dir(layer, self.symbol, table))
+        found = {k for k, _ in on_disk if self.complete(Partition(layer, self.symbol, table, k))}
+        return sorted(found | set(planned_keys(layer, self.symbol, table)))
 
     def keys_for_dates(self, dates: Iterable[dt.date]) -> list[PartitionKey]:
         """The partitions holding ``dates`` (override to drop dates that can hold no data)."""
@@ -230,7 +288,8 @@ class Stage(ABC):
         """
         partition = self.partition(key)
         started = time.monotonic()
-        lock = PartitionLock(self.lake, partition, timeout=lock_timeout)
+        storage = self.lake.storage
+        lock = storage.lock(partition, timeout=lock_timeout)
         try:
             lock.acquire()
         except PartitionLocked:
@@ -243,10 +302,11 @@ class Stage(ABC):
             sweep_staging(self.lake, partition)
             if self.quarantine_table:
                 sweep_staging(self.lake, self._quarantine_partition(key))
+            storage.sync_upstream(self.layer, self.symbol)
             inputs = self.inputs(key)
             if not inputs:
                 return PartitionResult(partition, Outcome.NO_INPUT)
-            previous = read_manifest(partition.path(self.lake))
+            previous = storage.current_manifest(partition)
             files = self._input_files(inputs, previous)
             if not force and previous is not None and self._is_current(key, previous, files):
                 self._clear_failure(partition)
@@ -268,20 +328,22 @@ class Stage(ABC):
             seconds=time.monotonic() - started,
         )
 
-    def skip_result(self, key: PartitionKey) -> PartitionResult | None:
+    def skip_result(self, key: PartitionKey, inputs: list[Input] | None = None) -> PartitionResult | None:
         """A SKIPPED result when the partition is visibly up to date, else None.
 
         Takes no lock, so a runner can settle up-to-date partitions before dispatching work;
         :meth:`run` makes the same check again under the lock. None also when a failure
-        record exists (only :meth:`run` clears it) or there are no inputs.
+        record exists (only :meth:`run` clears it) or there are no inputs. ``inputs``: this
+        partition's inputs when the caller has just resolved them (the task graph has).
         """
         partition = self.partition(key)
         if self._failure_path(partition).exists():
             return None
-        previous = read_manifest(partition.path(self.lake))
+        previous = self.lake.storage.current_manifest(partition)
         if previous is None:
             return None
-        inputs = self.inputs(key)
+        if inputs is None:
+            inputs = self.inputs(key)
         if not inputs or not self._is_current(key, previous, self._input_files(inputs, previous)):
             return None
         return PartitionResult(partition, Outcome.SKIPPED, rows_out=previous.rows_out)
@@ -297,14 +359,16 @@ class Stage(ABC):
     def _partition_problem(self, key: PartitionKey, manifest: Manifest) -> str:
         """Why the partition (or its quarantine twin) is not exactly what ``manifest`` lists ("" when it is).
 
-        Uncached: one directory listing and one stat per part (see :mod:`rst.framework.integrity`).
+        Uncached: one directory listing and one stat per part (see :mod:`rst.framework.integrity`),
+        or one object listing on object storage.
         """
-        problem = partition_problem(self.partition(key).path(self.lake), manifest, self.lake)
+        storage = self.lake.storage
+        problem = storage.problem(self.partition(key), manifest)
         if problem or not self.quarantine_table or not manifest.rows_quarantined:
             return problem
-        q_dir = self._quarantine_partition(key).path(self.lake)
-        q_manifest = read_manifest(q_dir)
-        q_problem = partition_problem(q_dir, q_manifest, self.lake) if q_manifest is not None else ""
+        q = self._quarantine_partition(key)
+        q_manifest = storage.current_manifest(q)
+        q_problem = storage.problem(q, q_manifest) if q_manifest is not None else ""
         return f"quarantine partition: {q_problem}" if q_problem else ""
 
     def state(self, key: PartitionKey) -> tuple[PartitionState, str]:
@@ -339,11 +403,16 @@ class Stage(ABC):
         Returns True when a partition directory was removed.
         """
         partition = self.partition(key)
-        with PartitionLock(self.lake, partition):
-            removed = remove_partition(self.lake, partition.path(self.lake))
+        storage = self.lake.storage
+        lock = storage.lock(partition)
+        lock.acquire()
+        try:
+            removed = storage.remove(partition)
             if self.quarantine_table:
-                remove_partition(self.lake, self._quarantine_partition(key).path(self.lake))
+                storage.remove(self._quarantine_partition(key))
             self._clear_failure(partition)
+        finally:
+            lock.release()
         return removed
 
     # ---- internals -----------------------------------------------------------------
@@ -363,7 +432,7 @@ class Stage(ABC):
                 files.append(_raw_input_file(self.lake, item.path, known))
             else:
                 upstream_dir = item.partition.path(self.lake)
-                upstream = read_manifest(upstream_dir)
+                upstream = self.lake.storage.input_manifest(item.partition)
                 if upstream is None:
                     raise InputMissing(upstream_dir, f"run {item.partition.layer.value} for it first")
                 base = self.lake.relative(upstream_dir)
@@ -373,6 +442,8 @@ class Stage(ABC):
     def _build(self, partition: Partition, inputs: list[Input], files: list[InputFile]) -> Manifest:
         started_at = _now()
         t0 = time.monotonic()
+        storage = self.lake.storage
+        storage.fetch_inputs(inputs)
         ctx = StageContext(self.lake, partition, self.params, inputs)
         contract = self.contract
         staging = new_staging_dir(self.lake, partition)
@@ -389,12 +460,12 @@ class Stage(ABC):
             # Both partitions are complete on disk; swap the quarantine first, the main partition
             # last. A crash between the two is repaired by the next run (``_quarantine_stale``).
             if self.quarantine_table:
-                q_target = self._quarantine_partition(partition.key).path(self.lake)
+                q = self._quarantine_partition(partition.key)
                 if q_staging is None:
-                    remove_partition(self.lake, q_target)
+                    storage.remove(q)
                 else:
-                    swap_in(self.lake, q_staging, q_target)
-            swap_in(self.lake, staging, partition.path(self.lake))
+                    storage.commit(q, q_staging)
+            storage.commit(partition, staging)
         finally:
             for leftover in (staging, q_staging):
                 if leftover is not None and leftover.exists():
@@ -467,10 +538,11 @@ class Stage(ABC):
         """Why the quarantine partition does not belong to the main partition's ``manifest`` ("" when it does)."""
         if not self.quarantine_table:
             return ""
-        target = self._quarantine_partition(key).path(self.lake)
+        storage = self.lake.storage
+        target = self._quarantine_partition(key)
         if manifest.rows_quarantined == 0:
-            return "quarantine partition left over" if target.exists() else ""
-        q = read_manifest(target)
+            return "quarantine partition left over" if storage.exists(target) else ""
+        q = storage.current_manifest(target)
         if q is None:
             return "quarantine partition missing"
         fingerprint = load_contract(self.layer.value, self.quarantine_table).fingerprint
@@ -535,11 +607,13 @@ def _raw_input_file(lake: Lake, path: Path, known: dict[str, InputFile]) -> Inpu
 
     now = time.time_ns()
     rel = lake.relative(path)
+    entry = RawZone(lake.root).entry(rel)
     try:
         st = path.stat()
     except FileNotFoundError:
+        if lake.remote is not None and entry is not None:  # not fetched yet: the catalogue vouches (verified when fetched)
+            return InputFile(rel, entry.size, entry.sha256)
         raise InputMissing(path, f"raw file listed in the catalogue is gone; `rst retire {rel}` drops its entry") from None
-    entry = RawZone(lake.root).entry(rel)
     expected = entry.sha256 if entry is not None else None
     prior = known.get(rel)
     if (
@@ -611,80 +685,3 @@ def _inputs_reason(old: set[tuple[str, str]], new: set[tuple[str, str]]) -> str:
     parts += [f"{u} is new" for u in sorted(after.keys() - before.keys())]
     parts += [f"{u} is gone" for u in sorted(before.keys() - after.keys())]
     return "input " + "; ".join(parts[:3]) + (f" (+{len(parts) - 3} more)" if len(parts) > 3 else "")
-
-
-def _write_parts(
-    staging: Path, contract: Contract, label: str, batches: Iterable[pa.Table | pa.RecordBatch]
-) -> list[OutputFile]:
-    """Write conforming batches as ``part-NNNNN.parquet`` files.
-
-    Batches are buffered until a part holds ``ROWS_PER_FILE`` rows or ``PART_BYTES`` of Arrow
-    memory, so peak memory is bounded by the part size, not the partition size. Each part is
-    written by polars (multi-threaded zstd; measured 1.4x faster and 28% smaller than pyarrow's
-    single-threaded writer on MBP-10). Its types are the contract's, except that polars stores
-    strings as ``large_string`` and dictionaries with uint32 indices.
-    """
-    outputs: list[OutputFile] = []
-    buffer: list[pa.Table] = []
-    rows = nbytes = 0
-
-    def flush(limit: int | None = None) -> None:
-        nonlocal buffer, rows, nbytes
-        table = pa.concat_tables(buffer)
-        head, rest = (table, None) if limit is None else (table.slice(0, limit), table.slice(limit))
-        path = staging / f"part-{len(outputs):05d}.parquet"
-        _write_parquet(head, path)
-        outputs.append(OutputFile(path.name, head.num_rows, path.stat().st_size, sha256_file(path)))
-        buffer = [rest] if rest is not None and rest.num_rows else []
-        rows = sum(t.num_rows for t in buffer)
-        nbytes = sum(t.nbytes for t in buffer)
-
-    for batch in _iter_conformed(contract, label, batches):
-        if batch.num_rows == 0:
-            continue
-        buffer.append(batch)
-        rows += batch.num_rows
-        nbytes += batch.nbytes
-        while rows >= ROWS_PER_FILE:
-            flush(ROWS_PER_FILE)
-        if nbytes >= PART_BYTES:
-            flush()
-    if buffer:
-        flush()
-    if not outputs:  # an empty partition is still a partition: one file with the schema
-        path = staging / "part-00000.parquet"
-        _write_parquet(contract.arrow_schema.empty_table(), path)
-        outputs.append(OutputFile(path.name, 0, path.stat().st_size, sha256_file(path)))
-    return _name_by_content(staging, outputs)
-
-
-def _write_parquet(table: pa.Table, path: Path) -> None:
-    frame = pl.from_arrow(table, rechunk=False)
-    assert isinstance(frame, pl.DataFrame)
-    frame.write_parquet(path, **PARQUET_OPTIONS)
-
-
-def _name_by_content(staging: Path, outputs: list[OutputFile]) -> list[OutputFile]:
-    """Rename the parts ``part-NNNNN-<content id>.parquet``.
-
-    Hive readers list a partition's files first and open them later by path, sometimes twice
-    (metadata at planning, pages at execution). Were the part names the same in every version, a
-    reader straddling a swap could combine the old footer with new pages, or ``part-00000`` of
-    one version with ``part-00001`` of the other: a silent mix. With names that change with the
-    content, such a reader fails loudly to find the old file instead (and may retry). The id
-    derives from the content, so a rerun on the same inputs writes the same names.
-    """
-    content_id = sha256_bytes("".join(o.sha256 for o in outputs).encode())[:12]
-    renamed = []
-    for o in outputs:
-        name = o.path.replace(".parquet", f"-{content_id}.parquet")
-        os.rename(staging / o.path, staging / name)
-        renamed.append(replace(o, path=name))
-    return renamed
-
-
-def _iter_conformed(
-    contract: Contract, label: str, batches: Iterable[pa.Table | pa.RecordBatch]
-) -> Iterator[pa.Table]:
-    for batch in batches:
-        yield contract.conform(batch, label)

@@ -114,17 +114,19 @@ def import_files(lake: Lake, paths: Sequence[Path], *, symbol: str | None = None
     zone = RawZone(lake.root)
     before = {f.sha256 for f in zone.files()}
     out: list[ImportOutcome] = []
-    for path in paths:
-        try:
-            entry = zone.import_file(path, symbol=symbol)
-        except (RstError, OSError) as exc:
-            out.append(ImportOutcome(path, ImportStatus.REFUSED, str(exc).splitlines()[0] if str(exc) else repr(exc)))
-            continue
-        if entry.sha256 in before:
-            out.append(ImportOutcome(path, ImportStatus.SKIPPED, f"already in the raw zone as {entry.path}"))
-        else:
-            before.add(entry.sha256)
-            out.append(ImportOutcome(path, ImportStatus.IMPORTED, entry.path))
+    with zone.batch():  # catalogue entries written together at the end: two fsyncs a file instead of four
+        for path in paths:
+            try:
+                entry = zone.import_file(path, symbol=symbol)
+            except (RstError, OSError) as exc:
+                problem = str(exc).splitlines()[0] if str(exc) else repr(exc)
+                out.append(ImportOutcome(path, ImportStatus.REFUSED, problem))
+                continue
+            if entry.sha256 in before:
+                out.append(ImportOutcome(path, ImportStatus.SKIPPED, f"already in the raw zone as {entry.path}"))
+            else:
+                before.add(entry.sha256)
+                out.append(ImportOutcome(path, ImportStatus.IMPORTED, entry.path))
     return out
 
 

@@ -3,8 +3,8 @@
 Each partition goes through :meth:`Stage.invalidate` (under its lock; moved to
 ``<lake>/_trash/`` with one rename, then deleted; its failure record cleared), so
 readers never see a half-deleted partition. With ``downstream``, the partitions
-of later layers that read a removed partition (directly or transitively) go too,
-found through each stage's declared inputs *before* anything is removed.
+that read a removed partition (directly or transitively) go too, found through
+the run's task graph *before* anything is removed.
 Dependants are removed first, so a reader never finds a downstream partition
 whose upstream is already gone in the same invalidation.
 """
@@ -15,9 +15,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rst.framework.graph import Task, TaskGraph
 from rst.framework.lake import Lake, Layer
 from rst.framework.partition import Partition, PartitionKey
-from rst.framework.stage import PartitionInput, Stage
+from rst.framework.stage import Stage
 from rst.stages.registry import stages_for
 
 
@@ -61,32 +62,43 @@ def select(
 
 
 def dependants(lake: Lake, targets: Sequence[Target], symbols: Sequence[str]) -> list[Target]:
-    """Existing partitions of later layers that read any of ``targets``, transitively."""
+    """Existing partitions that read any of ``targets``, transitively, in the run's task graph.
+
+    The graph is the one a run of every existing partition would build
+    (:mod:`rst.framework.graph`), so same-layer readers count too (an intraday bronze
+    table keeping the front month reads bronze daily bars).
+    """
     chosen = {t.partition for t in targets}
-    first = min(list(Layer).index(t.partition.layer) for t in targets)
+    graph = TaskGraph()
+    for layer in Layer:
+        graph.add(
+            Task(stage, key)
+            for symbol in symbols
+            for stage in stages_for(lake, layer, symbol)
+            for key in stage.existing_keys()
+        )
     found: list[Target] = []
-    for layer in list(Layer)[first + 1 :]:
-        for symbol in symbols:
-            for stage in stages_for(lake, layer, symbol):
-                for key in stage.existing_keys():
-                    partition = stage.partition(key)
-                    if partition in chosen:
-                        continue
-                    upstream = [
-                        i.partition.label
-                        for i in stage.inputs(key)
-                        if isinstance(i, PartitionInput) and i.partition in chosen
-                    ]
-                    if upstream:
-                        chosen.add(partition)
-                        found.append(Target(stage, key, because=upstream[0]))
-    return found
+    for target in targets:
+        for partition in sorted(graph.downstream(target.partition) - chosen):
+            chosen.add(partition)
+            task = graph.tasks[partition]
+            found.append(Target(task.stage, task.key, because=_reader_of(graph, partition, target.partition)))
+    return sorted(found, key=lambda t: (list(Layer).index(t.partition.layer), graph.depth(t.partition)))
+
+
+def _reader_of(graph: TaskGraph, partition: Partition, root: Partition) -> str:
+    """The label of the partition through which ``partition`` reads ``root`` (itself a direct reader: ``root``)."""
+    deps = graph.deps[partition]
+    if root in deps:
+        return root.label
+    via = [d for d in sorted(deps) if d in graph.downstream(root)]
+    return via[0].label if via else root.label
 
 
 def invalidate(targets: Sequence[Target]) -> list[Partition]:
     """Remove ``targets``, dependants first; return the partitions actually removed."""
     removed = []
-    for target in sorted(targets, key=lambda t: list(Layer).index(t.partition.layer), reverse=True):
+    for target in reversed(targets):  # dependants come after what they read: remove them first
         if target.stage.invalidate(target.key):
             removed.append(target.partition)
     return removed

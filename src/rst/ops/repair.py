@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rst.framework.graph import Task
 from rst.framework.integrity import clear_record
 from rst.framework.lake import Lake, Layer
 from rst.framework.listing import partition_at
 from rst.framework.partition import Partition
-from rst.framework.runner import Task, run_waves
+from rst.framework.runner import run_tasks
 from rst.framework.stage import Outcome, PartitionResult, Stage
 from rst.framework.verify import Problem, verify_partition
 from rst.stages.registry import stages_for
@@ -34,7 +35,7 @@ class RepairResult:
 
 
 def repair(lake: Lake, problems: Sequence[Problem], *, workers: int = 1) -> RepairResult:
-    """Rebuild (forced) the partitions named by ``problems``, layer by layer, and verify them again."""
+    """Rebuild (forced) the partitions named by ``problems``, readers after what they read, and verify them again."""
     out = RepairResult()
     tasks: dict[Partition, Task] = {}
     directories = {}
@@ -45,8 +46,8 @@ def repair(lake: Lake, problems: Sequence[Problem], *, workers: int = 1) -> Repa
             continue
         tasks.setdefault(found.stage.partition(found.key), found)
         directories[problem.partition] = lake.root / problem.partition
-    waves = [[t for p, t in sorted(tasks.items()) if p.layer is layer] for layer in Layer]
-    out.results = run_waves(waves, workers=workers)
+    ordered = sorted(tasks.values(), key=lambda t: (list(Layer).index(t.partition.layer), t.partition))
+    out.results = run_tasks(ordered, workers=workers)
     for directory in directories.values():
         again = verify_partition(lake, directory)
         if not again:

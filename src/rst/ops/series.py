@@ -32,12 +32,12 @@ class SeriesBuild:
 
 def build_series(lake: Lake, definition: SeriesDefinition) -> SeriesBuild:
     """Build (or confirm up to date) the gold partition of ``definition``; silver must already hold its bars."""
-    from rst.framework.runner import run_waves
+    from rst.framework.runner import run_tasks
     from rst.stages.gold.continuous import table_name
     from rst.stages.registry import plan
 
-    waves = plan(lake, [Layer.GOLD], [definition.parent], None, tables=[table_name(definition.series_id)])
-    results = [r for r in run_waves(waves) if r.outcome is not Outcome.NO_INPUT]
+    tasks = plan(lake, [Layer.GOLD], [definition.parent], None, tables=[table_name(definition.series_id)])
+    results = [r for r in run_tasks(tasks) if r.outcome is not Outcome.NO_INPUT]
     return SeriesBuild(definition, results[0] if results else None)
 
 

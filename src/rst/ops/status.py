@@ -27,15 +27,16 @@ import datetime as dt
 import re
 import shlex
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rst.framework.graph import planning, reads
 from rst.framework.lake import Lake, Layer
 from rst.framework.listing import scan_lake
 from rst.framework.manifest import read_manifest
 from rst.framework.partition import Granularity, Partition, PartitionKey
-from rst.framework.stage import PartitionInput, PartitionState, Stage
+from rst.framework.stage import PartitionState, Stage
 from rst.framework.verify import Problem, catalogue_issues, run_log_issues, stray_issues
 from rst.ops.gaps import Gap, lake_gaps
 from rst.stages.registry import stages_for
@@ -143,8 +144,11 @@ class StatusResolver:
     ``rst status --layer gold`` still sees a stale silver or bronze partition beneath.
     """
 
-    def __init__(self, lake: Lake) -> None:
+    def __init__(self, lake: Lake, planned: Iterable[Partition] = ()) -> None:
+        """``planned``: the partitions a run would build or keep (the task graph's nodes); a partition
+        reading one of them that is not done is stale, as the next run would rebuild it."""
         self.lake = lake
+        self.planned = frozenset(planned)
         self._memo: dict[Partition, PartitionStatus] = {}
         self._stages: dict[tuple[Layer, str], dict[str, Stage]] = {}
         self._key_cache: dict[int, list[PartitionKey]] = {}
@@ -164,7 +168,8 @@ class StatusResolver:
             return known
         state, reason = stage.state(key)
         if state is PartitionState.DONE:
-            read = [i.partition for i in stage.inputs(key) if isinstance(i, PartitionInput)]
+            with planning(self.planned):  # the run's task graph: what a run would build counts as read
+                read = reads(stage, key) or []
             problem = self._upstream_problem(key, read)
             if problem:
                 state, reason = PartitionState.STALE, problem
@@ -236,6 +241,13 @@ def lake_status(
 ) -> LakeStatus:
     """The status of every partition of ``layers`` x ``symbols`` (x ``tables``) within ``dates`` (None: all)."""
     resolver = StatusResolver(lake)
+    keys = {
+        stage: stage_keys(stage, None)
+        for layer in Layer
+        for symbol in symbols
+        for stage in resolver.stages(layer, symbol).values()
+    }
+    resolver.planned = frozenset(stage.partition(k) for stage, ks in keys.items() for k in ks)
     out = LakeStatus(lake)
     granularities = {}
     for layer in sorted(layers, key=list(Layer).index):
@@ -244,7 +256,10 @@ def lake_status(
                 granularities[(layer, table)] = stage.granularity
                 if tables and table not in tables:
                     continue
-                out.partitions.extend(resolver.status(stage, key) for key in stage_keys(stage, dates))
+                wanted = set(stage.keys_for_dates(list(dates))) if dates is not None else None
+                out.partitions.extend(
+                    resolver.status(stage, key) for key in keys[stage] if wanted is None or key in wanted
+                )
                 out.gaps.extend(lake_gaps([stage]))
     strays = scan_lake(lake, layers, symbols, granularities).strays
     out.lake_problems = [*catalogue_issues(lake), *run_log_issues(lake)]

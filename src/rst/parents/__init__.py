@@ -184,14 +184,24 @@ def parent_calendar(lake: Lake, symbol: str) -> str:
 def main_exchange(lake: Lake, symbol: str) -> str | None:
     """The exchange most of the parent's definitions name (None when they name none).
 
-    Memoised per process on the definition partitions' content hashes, since planning a run
-    asks once per silver stage.
+    Memoised per process on the definition partitions' content hashes (planning a run asks
+    once per silver stage), from per-partition counts remembered in the lake
+    (:mod:`rst.parents.memo`): a new process, or a day's update, reads only the definition
+    partitions that changed, not the parent's whole history.
+
+    Raises
+    ------
+    InputMissing
+        When the parent has no bronze definitions.
     """
     from rst.framework.manifest import read_manifest
     from rst.read import complete_partitions
 
+    directories = complete_partitions(lake, Layer.BRONZE, symbol, DEFINITION_TABLE)
+    if not directories:
+        definitions(lake, symbol)  # raises InputMissing naming the command to run
     token = []
-    for directory in complete_partitions(lake, Layer.BRONZE, symbol, DEFINITION_TABLE):
+    for directory in directories:
         manifest = read_manifest(directory)
         if manifest is not None:
             token.append((str(directory), tuple(o.sha256 for o in manifest.outputs)))
@@ -200,8 +210,15 @@ def main_exchange(lake: Lake, symbol: str) -> str | None:
 
 @lru_cache(maxsize=1024)
 def _main_exchange(lake: Lake, symbol: str, token: tuple[tuple[str, tuple[str, ...]], ...]) -> str | None:
-    exchanges = definitions(lake, symbol).get_column("exchange").cast(pl.String).drop_nulls()
-    return exchanges.mode().sort().item(0) if exchanges.len() else None
+    from pathlib import Path
+
+    from rst.parents.memo import exchange_counts
+
+    counts = exchange_counts(lake, symbol, [Path(directory) for directory, _ in token])
+    if not counts:
+        return None
+    most = max(counts.values())
+    return min(exchange for exchange, n in counts.items() if n == most)
 
 
 def list_parents(lake: Lake) -> list[str]:

@@ -32,6 +32,7 @@ the file size.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import queue
 import struct
@@ -44,12 +45,12 @@ from typing import Any, BinaryIO
 
 import databento_dbn as dbn
 import numpy as np
-import polars as pl
 import pyarrow as pa
 import zstandard
 
 from rst.errors import DbnFormatError
 from rst.sources.dbn_metadata import check_metadata_length, decode_metadata
+from rst.sources.dbn_slices import Aside, SliceWriter, open_slice, read_slice
 
 __all__ = [
     "DEFAULT_BATCH_RECORDS",
@@ -614,6 +615,7 @@ def _decode(
     info: DbnInfo,
     chunks: Iterator[tuple[bytearray, int]],
     time_filter: tuple[str, int, int] | None = None,
+    aside: SliceWriter | None = None,
 ) -> Iterator[pa.RecordBatch]:
     assert info.schema is not None and info.record_size is not None
     dtype, cols = _plan(info.schema, info.version, info.ts_out)
@@ -626,9 +628,11 @@ def _decode(
             field, lo, hi = time_filter
             ts = rec[field]
             keep = (ts >= lo) & (ts < hi)
-            if not keep.any():
-                continue  # nothing of this chunk is wanted: skip the column conversion
             if not keep.all():
+                if aside is not None:
+                    aside.add(rec[~keep])
+                if not keep.any():
+                    continue  # nothing of this chunk is wanted: skip the column conversion
                 rec = rec[keep]
         yield _convert(path, rec, cols)
 
@@ -683,6 +687,7 @@ def iter_batches(
     info: DbnInfo | None = None,
     prefetch: int = 1,
     time_filter: tuple[str, int, int] | None = None,
+    aside: Aside | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Stream a DBN file as canonical Arrow record batches.
 
@@ -703,6 +708,10 @@ def iter_batches(
         Keep only records whose raw timestamp ``field`` (UTC ns) is in ``[lo, hi)``, decided
         on the raw records before any column is converted: a stage reading one trading date
         of a file that spans two pays only decompression for the other date's records.
+    aside : Aside, optional
+        With ``time_filter``: read the window's slice instead of the file when an earlier pass
+        set it aside, else set aside the records of ``aside.windows`` while decoding, so each
+        file is decompressed once for all the partitions it feeds (:mod:`rst.sources.dbn_slices`).
 
     Yields
     ------
@@ -723,10 +732,42 @@ def iter_batches(
         raise DbnFormatError(
             path, "mixed-schema DBN file (metadata schema is None); rst reads single-schema files only"
         )
+    if aside is not None and time_filter is not None:
+        return _decode_aside(path, info, batch_records, prefetch, time_filter, aside)
     chunks = _raw_chunks(path, info, batch_records)
     if prefetch > 0:
         chunks = _prefetch(chunks, prefetch)
     return _decode(path, info, chunks, time_filter)
+
+
+def _decode_aside(
+    path: Path, info: DbnInfo, batch_records: int, prefetch: int, time_filter: tuple[str, int, int], aside: Aside
+) -> Iterator[pa.RecordBatch]:
+    """:func:`iter_batches` through the slices: the window's slice if published, else the file, setting aside
+    the sibling windows' records and publishing their slices once the whole file was read."""
+    assert info.record_size is not None
+    field, lo, hi = time_filter
+    published = open_slice(aside.directory, path, field, lo, hi)
+    if published is not None:
+        slice_name = published.name
+        yield from _decode(path, info, read_slice(published, info.record_size, batch_records), time_filter)
+        if aside.consume:
+            with contextlib.suppress(OSError):  # left behind, it is swept later
+                Path(slice_name).unlink()
+        return
+    windows = aside.windows()
+    writer = SliceWriter(aside, windows, path, field) if windows else None
+    chunks = _raw_chunks(path, info, batch_records)
+    if prefetch > 0:
+        chunks = _prefetch(chunks, prefetch)
+    try:
+        yield from _decode(path, info, chunks, time_filter, writer)
+    except BaseException:
+        if writer is not None:
+            writer.abandon()
+        raise
+    if writer is not None:
+        writer.publish()
 
 
 def validate_file(path: Path | str, *, info: DbnInfo | None = None) -> tuple[DbnInfo, int]:
@@ -749,7 +790,9 @@ def validate_file(path: Path | str, *, info: DbnInfo | None = None) -> tuple[Dbn
         )
     size = info.record_size
     count = 0
-    for buf, n in _raw_chunks(path, info, DEFAULT_BATCH_RECORDS * 4):
+    # chunks of ~4 MiB whatever the record size: a fresh zeroed buffer per chunk, so a small file
+    # (an import of one day) must not pay for allocating a 30 MB one (definition records are ~500 B)
+    for buf, n in _raw_chunks(path, info, max(1, (4 << 20) // size)):
         _check_lengths(path, info, np.frombuffer(buf, dtype=np.uint8, count=n * size)[::size], count)
         count += n
     return info, count
@@ -799,7 +842,10 @@ def instrument_symbols(info: DbnInfo) -> pa.Table:
     if info.stype_out == "instrument_id" and info.stype_in != "instrument_id":
         rows = [(raw, start, end, out) for raw, intervals in info.mappings for start, end, out in intervals]
     # built through polars: the first pa.array()/pa.table() from Python objects in a process
-    # imports pandas (~0.3-2 s), which no decoding path needs
+    # imports pandas (~0.3-2 s), which no decoding path needs; imported here, not at the top,
+    # so that ``rst import`` (validation only) never loads it
+    import polars as pl
+
     frame = pl.DataFrame(
         rows,
         schema={"symbol": pl.String, "start_date": pl.Date, "end_date": pl.Date, "out": pl.String},

@@ -23,6 +23,8 @@ Guarantees
 - Only a regular file is imported, and at most the size it had when the import began
   (read in chunks): a FIFO, device, socket or directory is refused without blocking, and a
   file that grows or shrinks while it is copied is refused.
+- Many files imported in one :meth:`RawZone.batch` (``rst import`` of a folder) share their
+  directory fsyncs: all the files' directories are fsynced before any of their entries is written.
 - A killed import leaves its staged copy behind; the next import (or ``rst verify``) sweeps
   the copies no live import holds (flock) that are older than :data:`STAGING_GRACE_S`.
 - A catalogue entry that does not parse (not UTF-8, not JSON, a key missing or of the wrong
@@ -45,8 +47,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
@@ -54,6 +57,7 @@ from rst.errors import DbnFormatError, RawZoneError, UsageError
 from rst.framework.hashing import CHUNK_BYTES, sha256_file
 from rst.framework.lake import PARENT_KEY, Lake
 from rst.framework.layout import ensure_layout
+from rst.sources import raw_catalog
 from rst.sources.dbn_file import DbnInfo, validate_file
 from rst.validation import validate_dataset, validate_file_name, validate_parent_key, validate_schema
 
@@ -71,31 +75,14 @@ __all__ = [
 CATALOG_VERSION = 1
 SOURCE = "databento"
 
-# root letters/digits, CME month code, 1-2 year digits: ESH1, ESH24, 6EM4, MESZ3
-_CATALOG_CACHE: dict[str, dict[str, RawFile]] = {}
-"""Per-process cache of parsed catalogue entries: catalogue dir -> {file name: entry}."""
 STAGED_PREFIX = "raw-"
 """Names of this module's staged copies in ``_staging/`` (other writers use other prefixes)."""
 STAGING_GRACE_S = 60
 """A staged copy younger than this is never swept: it may belong to an import that has not locked it yet."""
 REJECTED = "rejected"
 """Lake-internal directory (``<lake>/_rejected``) that retired raw files are moved into."""
-_RACY_NS = 2_000_000_000
-"""A directory mtime younger than this may hide a same-tick change: list again."""
 
-
-@dataclass
-class _CatalogIndex:
-    """The sorted catalogue as of the directory's ``mtime_ns``, with memoised filters."""
-
-    mtime_ns: int
-    entries: list[RawFile]
-    filtered: dict[tuple[str | None, str | None, str | None], list[RawFile]]
-    by_path: dict[str, RawFile]
-    problems: list[tuple[str, str]]
-
-
-_CATALOG_INDEX: dict[str, _CatalogIndex] = {}
+# root letters/digits, CME month code, 1-2 year digits: ESH1, ESH24, 6EM4, MESZ3
 # matched whole (re.fullmatch): ``$`` would accept a trailing newline
 _RAW_FUTURE = re.compile(r"([A-Z0-9]{1,6}?)([FGHJKMNQUVXZ])([0-9]{1,2})")
 _SYMBOL_OK = re.compile(r"[A-Z0-9]{1,10}")
@@ -141,7 +128,7 @@ class RawFile:
 
     def abspath(self, lake: Path) -> Path:
         """Absolute path of the file under ``lake``."""
-        return Path(lake) / self.path
+        return Path(os.path.join(lake, self.path))  # one parse, not a join of parsed paths: planning calls this a lot
 
     def to_json(self) -> str:
         """The catalogue document."""
@@ -332,9 +319,20 @@ class RawZone:
 
     def __init__(self, lake: Path) -> None:
         self.lake = Path(lake)
-        self.raw_root = self.lake / "raw"
-        self.catalog_dir = self.raw_root / "_catalog"
-        self.staging_dir = self.lake / "_staging"
+        self._batch: _Batch | None = None
+
+    # made on first use: planning creates a zone per raw input it checks
+    @cached_property
+    def raw_root(self) -> Path:
+        return self.lake / "raw"
+
+    @cached_property
+    def catalog_dir(self) -> Path:
+        return self.raw_root / "_catalog"
+
+    @cached_property
+    def staging_dir(self) -> Path:
+        return self.lake / "_staging"
 
     # ------------------------------------------------------------------ paths
 
@@ -492,7 +490,9 @@ class RawZone:
             except RawZoneError as exc:
                 raise RawZoneError(f"{shown}: {exc}") from None
             entry = _entry(self.relpath_for(info, parent, name, shown), staged, info, parent, count)
-            return self._place(staged, entry, shown)
+            placed = self._place(staged, entry, shown)
+            _publish(self.lake, placed)
+            return placed
         finally:
             staged.unlink(missing_ok=True)
 
@@ -527,7 +527,10 @@ class RawZone:
                 assert existing is not None
                 return existing
             os.rename(staged, dest)
-        _fsync_dir(dest.parent)
+        if self._batch is not None:
+            self._batch.directories.add(dest.parent)  # fsynced, before any entry is written, when the batch ends
+        else:
+            _fsync_dir(dest.parent)
         self._write_entry(entry)
         return entry
 
@@ -553,29 +556,66 @@ class RawZone:
 
     def _entry_by_sha(self, sha256: str) -> RawFile | None:
         """The entry named ``sha256``; None when absent or unreadable (an import then rewrites it)."""
+        if self._batch is not None and sha256 in self._batch.entries:
+            return self._batch.entries[sha256]
         try:
             return _parse_entry(self._entry_path(sha256))
         except (OSError, ValueError):
             return None
 
     def _write_entry(self, entry: RawFile) -> None:
+        if self._batch is not None:
+            self._batch.entries[entry.sha256] = entry
+            return
+        self._put_entry(entry)
+        _fsync_dir(self.catalog_dir)
+        self._changed()
+
+    def _put_entry(self, entry: RawFile) -> None:
         self.catalog_dir.mkdir(parents=True, exist_ok=True)
         with self._staging_file(f"{entry.sha256}.json") as (tmp, f):
             f.write(entry.to_json().encode())
             f.flush()
             os.fsync(f.fileno())
             os.replace(tmp, self._entry_path(entry.sha256))
-        _fsync_dir(self.catalog_dir)
-        self._forget()
 
-    def _forget(self) -> None:
-        """Drop this process's catalogue index (the next listing reads the directory again)."""
-        _CATALOG_INDEX.pop(str(self.catalog_dir.resolve()), None)
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Import many files with fewer fsyncs: same guarantees, entries written when the block ends.
+
+        Inside the block each file is still copied, fsynced and linked into place as it is
+        imported; the directories it was linked into are fsynced once each, *then* every
+        entry is written (each fsynced), then the catalogue directory once: a file's entry
+        is never durable before the file. A crash inside the block leaves files without
+        entries, which an import of the same files (or :meth:`rescan`) catalogues. The
+        entries are written when the block ends, also when it ends by an exception.
+        """
+        if self._batch is not None:  # nested: the outer block writes
+            yield
+            return
+        self._batch = _Batch()
+        try:
+            yield
+        finally:
+            batch, self._batch = self._batch, None
+            for directory in sorted(batch.directories):
+                _fsync_dir(directory)
+            for entry in batch.entries.values():
+                self._put_entry(entry)
+            if batch.entries:
+                _fsync_dir(self.catalog_dir)
+                self._changed()
+
+    def _changed(self) -> None:
+        """Record that the catalogue changed, for every process's index (:mod:`rst.sources.raw_catalog`)."""
+        with self._staging_file("generation") as (tmp, f):
+            f.write(uuid.uuid4().hex.encode())
+            f.flush()
+            raw_catalog.bump_generation(self.catalog_dir, tmp)
 
     def refresh(self) -> None:
-        """Forget every entry parsed by this process too (``verify`` re-reads what is on disk)."""
-        self._forget()
-        _CATALOG_CACHE.pop(str(self.catalog_dir.resolve()), None)
+        """Forget this process's listing and parsed entries (``verify`` re-reads what is on disk)."""
+        raw_catalog.forget(self.catalog_dir, parsed=True)
 
     def entry(self, path: str) -> RawFile | None:
         """The catalogue entry of the lake-relative ``path``, None when it has none."""
@@ -597,10 +637,6 @@ class RawZone:
             if old in entry.path:
                 self._write_entry(replace(entry, path=entry.path.replace(old, new)))
                 changed += 1
-        if changed:
-            cache_key = str(self.catalog_dir.resolve())
-            _CATALOG_CACHE.pop(cache_key, None)
-            _CATALOG_INDEX.pop(cache_key, None)
         return changed
 
     def files(
@@ -611,9 +647,8 @@ class RawZone:
     ) -> list[RawFile]:
         """Catalogued files, optionally filtered, sorted by path.
 
-        Entries are immutable (named by SHA256): each is parsed once per process, and
-        the listing itself is reused while the catalogue directory's mtime is unchanged
-        (and old enough that a same-tick addition cannot hide behind it).
+        The listing and the parsed entries are reused while the catalogue is unchanged
+        (:mod:`rst.sources.raw_catalog`).
         """
         index = self._index()  # entries that do not parse are left out: see problems()
         key = (dataset, schema, symbol)
@@ -627,45 +662,8 @@ class RawZone:
             ]
         return list(index.filtered[key])
 
-    def _index(self) -> _CatalogIndex:
-        try:
-            mtime = self.catalog_dir.stat().st_mtime_ns
-        except FileNotFoundError:
-            return _CatalogIndex(0, [], {}, {}, [])
-        cache_key = str(self.catalog_dir.resolve())
-        cached = _CATALOG_INDEX.get(cache_key)
-        if cached is not None and cached.mtime_ns == mtime and time.time_ns() - mtime > _RACY_NS:
-            return cached
-        parsed = _CATALOG_CACHE.setdefault(cache_key, {})
-        names = {n for n in os.listdir(self.catalog_dir) if n.endswith(".json")}
-        for gone in parsed.keys() - names:
-            del parsed[gone]
-        problems: dict[str, str] = {}
-        for name in sorted(names - parsed.keys()):  # a bad entry is re-read at each listing: it may be repaired
-            try:
-                parsed[name] = _parse_entry(self.catalog_dir / name)
-            except (OSError, ValueError) as exc:
-                problems[name] = f"unreadable catalogue entry: {exc}; its raw file is not used"
-        by_path: dict[str, RawFile] = {}
-        for name, e in sorted(parsed.items()):
-            if e.path in by_path:
-                problems[name] = f"a second catalogue entry for {e.path}; neither is used"
-                problems[f"{by_path[e.path].sha256}.json"] = problems[name]
-            by_path[e.path] = e
-        for name in problems:
-            entry = parsed.get(name)
-            if entry is not None:
-                by_path.pop(entry.path, None)
-        rel = self.catalog_dir.relative_to(self.lake).as_posix()
-        index = _CatalogIndex(
-            mtime,
-            sorted(by_path.values(), key=lambda e: e.path),
-            {},
-            by_path,
-            [(f"{rel}/{name}", what) for name, what in sorted(problems.items())],
-        )
-        _CATALOG_INDEX[cache_key] = index
-        return index
+    def _index(self) -> raw_catalog.CatalogIndex:
+        return raw_catalog.load_index(self.catalog_dir, self.lake, _parse_entry)
 
     def uncatalogued(self) -> list[str]:
         """Lake-relative paths of what lies in the raw zone without a catalogue entry, sorted.
@@ -719,7 +717,7 @@ class RawZone:
         if entry is not None:
             os.rename(self._entry_path(entry.sha256), dest / f"{entry.sha256}.json")
             _fsync_dir(self.catalog_dir)
-            self._forget()
+            self._changed()
         if present:
             target = lake.guard(dest / path)
             target.parent.mkdir(parents=True)
@@ -786,6 +784,14 @@ class RawZone:
         return subtract_intervals((start_ns, end_ns), self.coverage(dataset, schema, symbol))
 
 
+@dataclass
+class _Batch:
+    """What :meth:`RawZone.batch` defers: directories files were linked into, entries to write."""
+
+    directories: set[Path] = field(default_factory=set)
+    entries: dict[str, RawFile] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Retired:
     """What :meth:`RawZone.retire` did: the file's path, its entry (if any), where both went."""
@@ -794,6 +800,16 @@ class Retired:
     entry: RawFile | None
     destination: Path
     moved_file: bool
+
+
+def _publish(lake: Path, entry: RawFile) -> None:
+    """On a lake on object storage (``lake`` is its mirror), upload the file and its entry (see
+    :meth:`rst.framework.objectlake.ObjectStorage.publish_raw`); nothing for a local lake."""
+    from rst.framework.storage import object_storage_at
+
+    storage = object_storage_at(lake)
+    if storage is not None:
+        storage.publish_raw(entry)
 
 
 def _sha_or_zero(path: Path) -> str:

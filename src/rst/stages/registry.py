@@ -1,8 +1,9 @@
-"""Which stages exist for a symbol, and the plan (waves of tasks) for a run.
+"""Which stages exist for a symbol, and the plan (the tasks) of a run.
 
 Bronze has one stage per raw DBN schema present for the parent; silver one per
 bronze table it refines; gold the session windows and the saved continuous
-series of the parent. Layers run in dependency order, one wave each.
+series of the parent. The runner orders the tasks by what they read
+(:mod:`rst.framework.graph`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import datetime as dt
 import importlib
 from collections.abc import Callable, Sequence
 
+from rst.framework.graph import Task
 from rst.framework.lake import Lake, Layer
 from rst.framework.listing import is_symbol
-from rst.framework.runner import Task
 from rst.framework.stage import Stage
 
 StageFactory = Callable[[Lake, str], list[Stage]]
@@ -61,16 +62,14 @@ def plan(
     *,
     force: bool = False,
     tables: Sequence[str] | None = None,
-) -> list[list[Task]]:
-    """One wave of tasks per layer; ``dates=None`` means every partition the inputs allow."""
-    waves: list[list[Task]] = []
-    for layer in layers:
-        wave: list[Task] = []
+) -> list[Task]:
+    """The tasks of ``layers`` for ``symbols``, upstream layers first; ``dates=None``: every partition the inputs allow."""
+    tasks: list[Task] = []
+    for layer in sorted(layers, key=list(Layer).index):
         for symbol in symbols:
             for stage in stages_for(lake, layer, symbol):
                 if tables and stage.table not in tables:
                     continue
                 keys = stage.keys_for_dates(dates) if dates is not None else stage.available_keys()
-                wave.extend(Task(stage, key, force) for key in keys)
-        waves.append(wave)
-    return waves
+                tasks.extend(Task(stage, key, force) for key in keys)
+    return tasks

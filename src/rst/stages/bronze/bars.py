@@ -19,7 +19,7 @@ import polars as pl
 import pyarrow as pa
 
 from rst.framework.partition import Granularity
-from rst.framework.stage import StageContext
+from rst.framework.stage import Role, StageContext
 from rst.sources.dbn_file import DEFAULT_BATCH_RECORDS, iter_batches
 from rst.stages.bronze.base import BronzeStage
 from rst.stages.bronze.dedup import FirstSeen
@@ -39,11 +39,14 @@ BAR_COLUMNS = [
 def read_records(
     ctx: StageContext, stage: BronzeStage, paths: list[Path], batch_records: int = BATCH_RECORDS
 ) -> Iterator[pl.DataFrame]:
-    """Decode the data files of a partition batch by batch, keep the partition's records, tag their source file."""
+    """Decode the data files of a partition batch by batch, keep the partition's records, tag their source file.
+
+    A file feeding several partitions is decompressed once for all of them (``BronzeStage.aside``).
+    """
     for path in paths:
         source = ctx.lake.relative(path)
         window = (stage.time_column, *stage.window_ns(ctx.partition.key))
-        for batch in iter_batches(path, batch_records, time_filter=window):
+        for batch in iter_batches(path, batch_records, time_filter=window, aside=stage.aside(ctx, path)):
             df = pl.from_arrow(batch)
             assert isinstance(df, pl.DataFrame)
             ctx.rows_in += df.height
@@ -55,14 +58,9 @@ def read_records(
 
 
 def data_and_definition_paths(ctx: StageContext, schema: str) -> tuple[list[Path], list[Path]]:
-    """Split a partition's raw inputs into data files and definition files."""
-    data: list[Path] = []
-    defs: list[Path] = []
-    for path in ctx.raw_paths():
-        (defs if "schema=definition" in path.parts else data).append(path)
-    if schema == "definition":
-        return defs, []
-    return data, defs
+    """A partition's raw data files and definition files (none for the definition table itself)."""
+    data = ctx.raw_paths(Role.DATA)
+    return (data, []) if schema == "definition" else (data, ctx.raw_paths(Role.DEFINITIONS))
 
 
 class OhlcvStage(BronzeStage):

@@ -10,19 +10,28 @@ the partitions it can change stale.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
 
 import polars as pl
 
+from rst.errors import RstError
 from rst.framework.lake import Layer
+from rst.framework.lock import PartitionLock
+from rst.framework.manifest import read_manifest
 from rst.framework.partition import Granularity, PartitionKey, keys_between, keys_for_dates
+from rst.framework.paths import make_dirs
 from rst.framework.sessions import CME, Session, session_bounds_utc, trading_date_expr
-from rst.framework.stage import Input, RawInput, Stage, StageContext
+from rst.framework.stage import Input, RawInput, Role, Stage, StageContext
+from rst.sources.dbn_slices import Aside, slice_path
 from rst.sources.raw_zone import RawFile, RawZone, merge_intervals
 
 NS_PER_DAY = 86_400 * 10**9
+SLICE_SIBLINGS = 64
+"""Partitions one decoding pass sets aside at most: a file feeding more is decompressed once per
+this many of them, with the cost of deciding (a manifest read per candidate) bounded too."""
 DEFINITION_LOOKBACK = dt.timedelta(days=400)
 """Definition files this far before a partition are read too: contracts are listed up to ~13 months ahead."""
 
@@ -93,11 +102,11 @@ class BronzeStage(Stage):
         data = [f for f in self.raw_files() if _overlaps(self.file_window(f), lo, hi)]
         if not data:
             return []
-        inputs: list[Input] = [RawInput(f.abspath(self.lake.root)) for f in data]
+        inputs: list[Input] = [RawInput(f.abspath(self.lake.root), Role.DATA) for f in data]
         if self.needs_definitions:
             def_lo = lo - int(DEFINITION_LOOKBACK.total_seconds()) * 10**9
             inputs += [
-                RawInput(f.abspath(self.lake.root))
+                RawInput(f.abspath(self.lake.root), Role.DEFINITIONS)
                 for f in self.raw_files("definition")
                 if _overlaps(file_window(self.lake.root, f, "ts_recv"), def_lo, hi)
             ]
@@ -112,15 +121,99 @@ class BronzeStage(Stage):
         """Partitions whose window some raw file covers (by metadata start/end)."""
         keys: set[PartitionKey] = set()
         for f in self.raw_files():
-            start_ns, end_ns = self.file_window(f)
-            first = _utc_date(start_ns)
-            last = _utc_date(end_ns - 1)
-            if self.date_basis == "session":
-                last += dt.timedelta(days=1)  # evening UTC belongs to the next trading date
-            keys.update(keys_between(self.granularity, first, last))
-        if self.granularity is Granularity.DAY and self.date_basis == "session":
-            keys = {k for k in keys if k.start.weekday() < 5}  # no CME trading date falls on a weekend
+            keys.update(self._window_keys(*self.file_window(f)))
         return sorted(keys)
+
+    def _window_keys(self, start_ns: int, end_ns: int) -> list[PartitionKey]:
+        """The partitions whose window can hold records of UTC ns ``[start_ns, end_ns)``."""
+        first = _utc_date(start_ns)
+        last = _utc_date(end_ns - 1)
+        if self.date_basis == "session":
+            last += dt.timedelta(days=1)  # evening UTC belongs to the next trading date
+        keys = keys_between(self.granularity, first, last)
+        if self.granularity is Granularity.DAY and self.date_basis == "session":
+            keys = [k for k in keys if k.start.weekday() < 5]  # no CME trading date falls on a weekend
+        return keys
+
+    @property
+    def slices_dir(self) -> Path:
+        """Where this stage's raw-file slices live (:mod:`rst.sources.dbn_slices`)."""
+        return self.lake.internal("slices") / self.dbn_schema
+
+    def aside(self, ctx: StageContext, path: Path, *, consume: bool = True) -> Aside:
+        """How the decoding of raw data file ``path`` for this partition uses slices (:mod:`rst.sources.dbn_slices`).
+
+        When the pass reads the file, it sets aside the windows of up to :data:`SLICE_SIBLINGS` of
+        the file's other partitions (the following ones first, in date order), so that building
+        them later reads only their records instead of decompressing the whole file again. Except
+        a partition that will not read its slice: one already built from this file (up to date,
+        most likely), one another process is building (locked), one whose slice is already
+        there. The first two are asked again when the pass ends, before its slices are published.
+        """
+        own = ctx.partition.key
+        directory = self.slices_dir
+        by_window: dict[tuple[int, int], PartitionKey] = {}
+        f = next((r for r in self.raw_files() if r.abspath(self.lake.root) == path), None)
+
+        def windows() -> tuple[tuple[int, int], ...]:
+            if f is None:
+                return ()
+            keys = self._window_keys(*self.file_window(f))
+            later, earlier = [k for k in keys if k > own], [k for k in keys if k < own]
+            held = held_locks()
+            for key in later + earlier:
+                if len(by_window) == SLICE_SIBLINGS:
+                    break
+                window = self.window_ns(key)
+                if self._built_from(key, f) or self._locked(key, held):
+                    continue
+                if not slice_path(directory, path, self.time_column, *window).exists():
+                    by_window[window] = key
+            if by_window:
+                try:
+                    make_dirs(self.lake, directory)  # guarded: never through a symlink planted in the lake
+                except (OSError, RstError):  # nowhere to set aside: the siblings will read the file
+                    by_window.clear()
+            return tuple(by_window)
+
+        def wanted(window: tuple[int, int]) -> bool:  # asked again as the pass ends: the others may have moved on
+            key = by_window[window]
+            return f is not None and not self._locked(key, held_locks()) and not self._built_from(key, f)
+
+        return Aside(directory, windows, consume, wanted)
+
+    def _built_from(self, key: PartitionKey, f: RawFile) -> bool:
+        """Whether partition ``key`` exists and was built from raw file ``f``."""
+        manifest = read_manifest(self.partition(key).path(self.lake))
+        return manifest is not None and any(i.path == f.path and i.sha256 == f.sha256 for i in manifest.inputs)
+
+    def _locked(self, key: PartitionKey, held: set[tuple[int, int]]) -> bool:
+        """Whether partition ``key``'s lock file is in ``held`` (:func:`held_locks`): it is being built right now."""
+        try:
+            st = PartitionLock(self.lake, self.partition(key)).path.stat()
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) in held
+
+
+def held_locks() -> set[tuple[int, int]]:
+    """(device, inode) of every file some process holds a ``flock`` on, from ``/proc/locks`` (empty elsewhere).
+
+    Asks without taking any lock, so it never makes another process's ``lock_timeout=0`` fail.
+    """
+    held: set[tuple[int, int]] = set()
+    try:
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return held
+    for line in lines:
+        fields = line.split()
+        if "FLOCK" in fields:
+            i = fields.index("FLOCK")
+            if len(fields) > i + 4:
+                major, minor, inode = fields[i + 4].split(":")
+                held.add((os.makedev(int(major, 16), int(minor, 16)), int(inode)))
+    return held
 
 
 def _overlaps(window: tuple[int, int], lo: int, hi: int) -> bool:

@@ -37,9 +37,10 @@ from rst.framework.contract import Contract, load_contract
 from rst.framework.lake import Lake, Layer
 from rst.framework.manifest import Manifest, read_manifest
 from rst.framework.partition import Granularity, Partition, PartitionKey
-from rst.framework.stage import Input, PartitionInput, Stage, StageContext
-from rst.read import complete_partitions, partition_files
+from rst.framework.stage import Input, PartitionInput, Role, Stage, StageContext
+from rst.read import partition_files
 from rst.series import SeriesDefinition, build, update
+from rst.stages.silver.base import DEFINITION_TABLE
 from rst.stages.silver.statistics import TABLE as STATISTICS_TABLE
 from rst.stages.silver.statistics import settlement_oi_from_files, with_settlement_oi
 
@@ -105,18 +106,20 @@ class ContinuousSeriesStage(Stage):
         return [SPAN]
 
     def inputs(self, key: PartitionKey) -> list[Input]:
-        dirs = complete_partitions(self.lake, Layer.SILVER, self.symbol, self.bars_table)
         inputs: list[Input] = [
-            PartitionInput(Partition(Layer.SILVER, self.symbol, self.bars_table, PartitionKey.parse(d.name))) for d in dirs
+            PartitionInput(Partition(Layer.SILVER, self.symbol, self.bars_table, k), Role.BARS)
+            for k in self.complete_keys(Layer.SILVER, self.bars_table)
         ]
         if inputs:
-            stats = complete_partitions(self.lake, Layer.SILVER, self.symbol, STATISTICS_TABLE)
             inputs += [
-                PartitionInput(Partition(Layer.SILVER, self.symbol, STATISTICS_TABLE, PartitionKey.parse(d.name)))
-                for d in stats
+                PartitionInput(Partition(Layer.SILVER, self.symbol, STATISTICS_TABLE, k), Role.STATISTICS)
+                for k in self.complete_keys(Layer.SILVER, STATISTICS_TABLE)
             ]
             self._record_calendar()
         return inputs
+
+    def waits_for(self) -> tuple[tuple[Layer, str], ...]:
+        return ((Layer.BRONZE, DEFINITION_TABLE),)  # the calendar counts days_before_expiry
 
     def _record_calendar(self) -> None:
         """The parent's calendar (identity and digest) joins the lineage: it counts ``days_before_expiry``."""
@@ -128,19 +131,8 @@ class ContinuousSeriesStage(Stage):
         self.params["calendar_days"] = calendar.digest(*RANGE)
 
     def transform(self, ctx: StageContext) -> Iterator[pa.Table]:
-        files = [
-            self.lake.relative(f)
-            for i in ctx.inputs
-            if isinstance(i, PartitionInput) and i.partition.table == self.bars_table
-            for f in partition_files(i.partition.path(self.lake))
-        ]
-        bars = read_bars(files, self.lake)
-        stat_files = [
-            f
-            for i in ctx.inputs
-            if isinstance(i, PartitionInput) and i.partition.table == STATISTICS_TABLE
-            for f in partition_files(i.partition.path(self.lake))
-        ]
+        bars = read_bars([self.lake.relative(f) for f in ctx.files(Role.BARS)], self.lake)
+        stat_files = ctx.files(Role.STATISTICS)
         if stat_files:
             bars = with_settlement_oi(bars, settlement_oi_from_files(stat_files))
         ctx.rows_in += bars.height

@@ -31,7 +31,7 @@ import polars as pl
 import pyarrow as pa
 
 from rst.framework.partition import Granularity, PartitionKey
-from rst.framework.stage import Input, PartitionInput, StageContext
+from rst.framework.stage import Input, PartitionInput, Role, StageContext
 from rst.stages.silver.asof import BAR_NS, NO_DEFINITION, join_definitions, with_asof_instant
 from rst.stages.silver.base import SilverStage, local_and_trading_date, read_definition_facts, read_inputs
 
@@ -79,7 +79,7 @@ class SilverBarStage(SilverStage):
         return super().keys_for_dates(dates)
 
     def transform(self, ctx: StageContext) -> Iterator[pa.Table]:
-        bars = read_inputs(ctx, self.table)
+        bars = read_inputs(ctx, Role.RECORDS)
         if bars is None or bars.is_empty():
             return
         key = ctx.partition.key

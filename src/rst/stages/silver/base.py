@@ -40,13 +40,11 @@ from rst.errors import InputMissing, PartitionCorrupt
 from rst.framework.contract import Contract, FieldSpec, load_contract
 from rst.framework.hashing import sha256_bytes
 from rst.framework.lake import Layer
-from rst.framework.manifest import read_manifest
 from rst.framework.partition import Granularity, Partition, PartitionKey, keys_between
 from rst.framework.sessions import CME, Session, trading_date_expr
-from rst.framework.stage import Input, PartitionInput, Stage, StageContext
+from rst.framework.stage import Input, PartitionInput, Role, Stage, StageContext
 from rst.parents import parent_calendar, parent_timezone, session_for
 from rst.parents.metadata import definition_facts
-from rst.read import partition_files
 
 DEFINITION_TABLE = "definition"
 LOCAL_COLUMN = "ts_event_local"
@@ -143,8 +141,8 @@ class SilverStage(Stage):
     def bronze(self, table: str, key: PartitionKey) -> Partition:
         return Partition(Layer.BRONZE, self.symbol, table, key)
 
-    def complete(self, partition: Partition) -> bool:
-        return read_manifest(partition.path(self.lake)) is not None
+    def waits_for(self) -> tuple[tuple[Layer, str], ...]:
+        return ((Layer.BRONZE, DEFINITION_TABLE),)  # the calendar (see the module docstring)
 
     def definition_inputs(self, key: PartitionKey) -> list[Input]:
         """The complete bronze definition partitions of the years ``key`` spans, and the year before."""
@@ -154,7 +152,7 @@ class SilverStage(Stage):
         for year in range(first, last + 1):
             partition = self.bronze(DEFINITION_TABLE, PartitionKey(Granularity.YEAR, f"{year:04d}"))
             if self.complete(partition):
-                found.append(PartitionInput(partition))
+                found.append(PartitionInput(partition, Role.DEFINITIONS))
         return found
 
     def with_zone(self, inputs: list[Input]) -> list[Input]:
@@ -180,14 +178,9 @@ def localize_contract(base: Contract, timezone: str, columns: tuple[str, ...]) -
     return dataclasses.replace(base, fields=tuple(fields), fingerprint=fingerprint)
 
 
-def read_inputs(ctx: StageContext, table: str) -> pl.DataFrame | None:
-    """Concatenate the input partitions of bronze ``table`` (None when there are none)."""
-    files = [
-        f
-        for i in ctx.inputs
-        if isinstance(i, PartitionInput) and i.partition.table == table
-        for f in partition_files(i.partition.path(ctx.lake))
-    ]
+def read_inputs(ctx: StageContext, role: Role) -> pl.DataFrame | None:
+    """Concatenate the input partitions of ``role`` (None when there are none)."""
+    files = ctx.files(role)
     if not files:
         return None
     df = pl.read_parquet(files)
@@ -196,7 +189,7 @@ def read_inputs(ctx: StageContext, table: str) -> pl.DataFrame | None:
 
 def read_definition_facts(ctx: StageContext) -> pl.DataFrame:
     """Definition facts (one row per instrument publication) of the partition's definition inputs."""
-    defs = read_inputs(ctx, DEFINITION_TABLE)
+    defs = read_inputs(ctx, Role.DEFINITIONS)
     if defs is None:
         return definition_facts(_EMPTY_DEFINITIONS)
     return definition_facts(defs)

@@ -34,8 +34,7 @@ import pyarrow.parquet as pq
 from rst.framework.lake import Lake, Layer
 from rst.framework.partition import Granularity, PartitionKey
 from rst.framework.sessions import trading_date_expr
-from rst.framework.stage import Input, PartitionInput, Stage, StageContext
-from rst.read import partition_files
+from rst.framework.stage import Input, PartitionInput, Role, Stage, StageContext
 from rst.stages.registry import register
 from rst.stages.silver.asof import ASOF, join_definitions
 from rst.stages.silver.bars import bronze_keys
@@ -93,13 +92,11 @@ class SilverIntradayStage(SilverStage):
 
 def iter_bronze(ctx: StageContext, table: str, batch_rows: int = READ_ROWS) -> Iterator[pl.DataFrame]:
     """The rows of the partition's bronze ``table`` inputs, batch by batch (dictionary columns as strings)."""
-    for item in ctx.inputs:
-        if isinstance(item, PartitionInput) and item.partition.table == table:
-            for path in partition_files(item.partition.path(ctx.lake)):
-                for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
-                    df = pl.from_arrow(batch)
-                    assert isinstance(df, pl.DataFrame)
-                    yield df.with_columns(pl.col(pl.Categorical).cast(pl.String))
+    for path in ctx.files(Role.RECORDS):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+            df = pl.from_arrow(batch)
+            assert isinstance(df, pl.DataFrame)
+            yield df.with_columns(pl.col(pl.Categorical).cast(pl.String))
 
 
 @register(Layer.SILVER)

@@ -30,7 +30,7 @@ import polars as pl
 import pyarrow as pa
 
 from rst.framework.partition import Granularity, PartitionKey, keys_between
-from rst.framework.stage import Input, PartitionInput, StageContext
+from rst.framework.stage import Input, PartitionInput, Role, StageContext
 from rst.parents.metadata import CONTRACT_FIELDS
 from rst.stages.silver.asof import BAR_NS, NO_DEFINITION, join_definitions, with_asof_instant
 from rst.stages.silver.bars import BRONZE_BAR_COLUMNS, bronze_keys
@@ -90,7 +90,7 @@ class SilverSessionBars(SilverStage):
         return sorted(set(self.trade_keys(months)) | set(self.existing_keys()))
 
     def transform(self, ctx: StageContext) -> Iterator[pa.Table]:
-        hourly = read_inputs(ctx, HOURLY)
+        hourly = read_inputs(ctx, Role.RECORDS)
         if hourly is None or hourly.is_empty():
             return
         key = ctx.partition.key
