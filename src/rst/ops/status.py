@@ -27,7 +27,7 @@ import datetime as dt
 import re
 import shlex
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,11 +144,11 @@ class StatusResolver:
     ``rst status --layer gold`` still sees a stale silver or bronze partition beneath.
     """
 
-    def __init__(self, lake: Lake, planned: Iterable[Partition] = ()) -> None:
-        """``planned``: the partitions a run would build or keep (the task graph's nodes); a partition
-        reading one of them that is not done is stale, as the next run would rebuild it."""
+    def __init__(self, lake: Lake) -> None:
         self.lake = lake
-        self.planned = frozenset(planned)
+        self.planned: frozenset[Partition] = frozenset()
+        """The partitions a run would build or keep (the task graph's nodes, set by :func:`lake_status`): a
+        partition reading one of them that is not done is stale, as the next run would rebuild it."""
         self._memo: dict[Partition, PartitionStatus] = {}
         self._stages: dict[tuple[Layer, str], dict[str, Stage]] = {}
         self._key_cache: dict[int, list[PartitionKey]] = {}
