@@ -137,7 +137,13 @@ class TaskGraph:
                     todo.append(p)
         return found
 
-    def depth(self, partition: Partition) -> int:
-        """0 for a task that reads no task of the graph, else one more than the deepest it reads."""
-        deps = self.deps.get(partition, set())
-        return 1 + max(self.depth(d) for d in deps) if deps else 0
+    def depth(self, partition: Partition, memo: dict[Partition, int] | None = None) -> int:
+        """0 for a task that reads no task of the graph, else one more than the deepest it reads.
+
+        ``memo`` (shared across calls) keeps a sort by depth linear in the graph's edges.
+        """
+        memo = {} if memo is None else memo
+        if partition not in memo:
+            deps = self.deps.get(partition, set())
+            memo[partition] = 1 + max(self.depth(d, memo) for d in deps) if deps else 0
+        return memo[partition]

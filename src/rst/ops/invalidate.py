@@ -83,7 +83,8 @@ def dependants(lake: Lake, targets: Sequence[Target], symbols: Sequence[str]) ->
             chosen.add(partition)
             task = graph.tasks[partition]
             found.append(Target(task.stage, task.key, because=_reader_of(graph, partition, target.partition)))
-    return sorted(found, key=lambda t: (list(Layer).index(t.partition.layer), graph.depth(t.partition)))
+    depths: dict[Partition, int] = {}
+    return sorted(found, key=lambda t: (list(Layer).index(t.partition.layer), graph.depth(t.partition, depths)))
 
 
 def _reader_of(graph: TaskGraph, partition: Partition, root: Partition) -> str:
